@@ -1,0 +1,56 @@
+/* rc-limits.h: every size, count and time limit of the core, one named
+ * constant each, with the spec section that fixes or motivates it.
+ * Add new limits here (grouped by module) rather than as literals. */
+#pragma once
+
+#include <glib.h>
+
+/* ------------------------------------------------------------ wire (rc-wire.c) */
+
+/* Data message header: type, hops, 2 reserved, 2 x 8 node hashes, 2 x 8 service names
+ * (wire.md 2.1, 13.2). */
+#define RC_WIRE_DATA_HEADER_LEN 36
+/* Service names are at most 8 bytes; the wire field is exactly 8 (wire.md 1.2). */
+#define RC_WIRE_SERVICE_LEN 8
+/* Default hops-to-live of everything Netceptor sends itself (wire.md 7.1, 13.2). */
+#define RC_WIRE_DEFAULT_HOPS 30
+/* UpdateID and ephemeral service names: 8 chars of [0-9a-zA-Z] (wire.md 2.2, 1.2). */
+#define RC_WIRE_UPDATE_ID_LEN 8
+/* Largest message a TCP frame can carry: 16-bit length field (wire.md 4, 9.4). */
+#define RC_WIRE_TCP_MAX_MESSAGE 65535
+/* Largest datagram a UDP dialer sends (Go UDPMaxPacketLen, wire.md 4). */
+#define RC_WIRE_UDP_MAX_MESSAGE 65507
+/* Per-read buffer of a link (Go NormalBufferSize, wire.md 4, 13.2). */
+#define RC_WIRE_READ_BUFFER 65536
+/* Largest JSON body the decoders accept. No backend delivers more than 64 KiB
+ * (wire.md 4); bodies above this are refused before json-glib sees them. */
+#define RC_WIRE_JSON_MAX_BODY (1024 * 1024)
+/* JSON nesting depth accepted by the decoders (STYLE.md 4 "cap JSON nesting").
+ * The deepest legal body (service ad WorkCommands) has depth 3; json-glib's
+ * parser recurses, so deeper input is refused before parsing. */
+#define RC_WIRE_JSON_MAX_DEPTH 16
+/* Connections per routing update accepted from a peer (wire.md 2.2; STYLE.md 4
+ * "cap routes per node"). A 64 KiB message holds at most ~4000 entries. */
+#define RC_WIRE_MAX_CONNECTIONS 8192
+/* Tags / WorkCommands entries per service advertisement (wire.md 2.3). */
+#define RC_WIRE_MAX_TAGS 1024
+#define RC_WIRE_MAX_WORK_COMMANDS 1024
+
+/* ------------------------------------------------------- routing (rc-routing.c) */
+
+/* Seen-update retention: 1 h, swept every 30 min (wire.md 6.1, 13.1). */
+#define RC_ROUTING_SEEN_EXPIRE_US (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC)
+#define RC_ROUTING_SEEN_SWEEP_US (G_GINT64_CONSTANT(1800) * G_USEC_PER_SEC)
+/* Cap on remembered UpdateIDs between sweeps: one update per node per 10 s over
+ * one hour is 360 per node (wire.md 6.2); this allows ~2700 busy nodes. When
+ * full, the oldest half is dropped early (a re-seen update is then judged by
+ * epoch/sequence, which still rejects it, wire.md 6.4 step 5.1). */
+#define RC_ROUTING_MAX_SEEN_UPDATES 1000000
+/* Known nodes (outer keys of the known-cost table) kept; they never expire in Go
+ * (wire.md 6.1, 6.7). Updates for new nodes beyond this are ignored. */
+#define RC_ROUTING_MAX_KNOWN_NODES 65536
+
+/* ------------------------------------------------------ firewall (rc-firewall.c) */
+
+/* Firewall rules per node (config.md 11.3); generous, only bounds start-up work. */
+#define RC_FIREWALL_MAX_RULES 4096
