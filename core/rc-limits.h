@@ -54,3 +54,23 @@
 
 /* Firewall rules per node (config.md 11.3); generous, only bounds start-up work. */
 #define RC_FIREWALL_MAX_RULES 4096
+
+/* ------------------------------------------------------- control (rc-control.c) */
+
+/* Longest control command line. Go has no limit; AWX puts whole kubeconfigs
+ * into `secret_kube_config`, so stay far above that (control.md 9 Q4). */
+#define RC_CONTROL_MAX_LINE (64 * 1024 * 1024)
+/* Concurrent control sessions per node (STYLE.md 4 "cap concurrent control
+ * sessions"); a connection beyond it is closed at once. */
+#define RC_CONTROL_MAX_SESSIONS 1024
+/* JSON nesting depth of a command line (STYLE.md 4); json-glib recurses. */
+#define RC_CONTROL_JSON_MAX_DEPTH 64
+/* Read buffer of a session: bytes after a command line stay here for the
+ * next consumer (control.md 2.2). */
+#define RC_CONTROL_READ_BUFFER 65536
+/* Bridge buffers of `connect` (control.md 3.5 step 4). */
+#define RC_CONTROL_BRIDGE_BUFFER 65536
+/* TLS handshake deadline on the TCP control listener (control.md 1.4). */
+#define RC_CONTROL_TLS_HANDSHAKE_US (G_GINT64_CONSTANT(10) * G_USEC_PER_SEC)
+/* Ping/traceroute maximum hops (control.md 3.2-3.3, wire.md 7.1). */
+#define RC_CONTROL_TRACEROUTE_MAX_HOPS 30
