@@ -1,0 +1,56 @@
+/* rc-host.c: the RcHost table handed to plugins.  Each module implements its
+ * calls in its own file; this file only assembles the table.  Members are
+ * NULL until their module exists (plugins test RC_HOST_HAS). */
+#include "config.h"
+
+#include "rc-core.h"
+#include "rc-entity.h"
+
+/* Host calls implemented by modules; each module's header declares its own. */
+#include "rc-host-calls.h"
+
+static const char *
+host_node_id(RcEntity *entity)
+{
+	return entity->core->node_id;
+}
+
+static const char *
+host_data_dir(RcEntity *entity)
+{
+	return entity->core->data_dir;
+}
+
+static const char *
+host_entity_name(RcEntity *entity)
+{
+	return entity->desc->name;
+}
+
+static const char *
+host_entity_origin(RcEntity *entity)
+{
+	return entity->origin;
+}
+
+static const RcHost rc_host_table = {
+	.struct_size = sizeof(RcHost),
+	.abi_major = RC_PLUGIN_ABI_MAJOR,
+	.abi_minor = RC_PLUGIN_ABI_MINOR,
+	.node_id = host_node_id,
+	.data_dir = host_data_dir,
+	.entity_name = host_entity_name,
+	.entity_origin = host_entity_origin,
+	/* links (rc-link.c) */
+	/* TLS (rc-tls.c) */
+	/* mesh streams (rc-stream.c) */
+	/* work (rc-workceptor.c) */
+	/* control (rc-control.c) */
+	/* status */
+};
+
+const RcHost *
+rc_host_get(void)
+{
+	return &rc_host_table;
+}
