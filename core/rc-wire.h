@@ -17,6 +17,7 @@
 #include <glib.h>
 
 #include "rc-limits.h"
+#include "receptor/receptor-plugin.h" /* RC_ERROR */
 
 /* Message type byte (wire.md 2). */
 #define RC_MSG_DATA       0
