@@ -8,6 +8,11 @@
 /* links (rc-link.c) */
 
 /* TLS (rc-tls.c) */
+gboolean rc_host_tls_check(RcEntity *entity, const char *name, gboolean server, GError **error);
+void rc_host_tls_wrap_async(RcEntity *entity, const char *name, gboolean server, GIOStream *base,
+			    const char *server_name, GCancellable *cancellable,
+			    GAsyncReadyCallback callback, gpointer user_data);
+GIOStream *rc_host_tls_wrap_finish(RcEntity *entity, GAsyncResult *result, GError **error);
 
 /* mesh streams (rc-stream.c) */
 

@@ -43,6 +43,9 @@ static const RcHost rc_host_table = {
 	.entity_origin = host_entity_origin,
 	/* links (rc-link.c) */
 	/* TLS (rc-tls.c) */
+	.tls_check = rc_host_tls_check,
+	.tls_wrap_async = rc_host_tls_wrap_async,
+	.tls_wrap_finish = rc_host_tls_wrap_finish,
 	/* mesh streams (rc-stream.c) */
 	/* work (rc-workceptor.c) */
 	/* control (rc-control.c) */
