@@ -74,3 +74,49 @@
 #define RC_CONTROL_TLS_HANDSHAKE_US (G_GINT64_CONSTANT(10) * G_USEC_PER_SEC)
 /* Ping/traceroute maximum hops (control.md 3.2-3.3, wire.md 7.1). */
 #define RC_CONTROL_TRACEROUTE_MAX_HOPS 30
+
+/* ------------------------------------------------------ streams (rc-quic.c) */
+
+/* Largest QUIC datagram sent or expected: Go's receive buffer and advertised
+ * max_udp_payload_size (streams.md 1.5, 4.8, pitfall 3). */
+#define RC_QUIC_MAX_UDP_PAYLOAD 1452
+/* Smallest client Initial datagram a listener accepts (streams.md 1.5, 8). */
+#define RC_QUIC_MIN_INITIAL_LEN 1200
+/* Smallest client Initial DCID a listener accepts (streams.md 4.7, 8). */
+#define RC_QUIC_MIN_INITIAL_DCID_LEN 8
+/* Own connection-ID length (fixed per endpoint for demultiplexing) and the
+ * dialer's first DCID length (streams.md 4.7, 9). */
+#define RC_QUIC_SCID_LEN 8
+#define RC_QUIC_CLIENT_DCID_LEN 18
+/* Timeouts (streams.md 2.4, 4.11, 8, 9). */
+#define RC_QUIC_IDLE_TIMEOUT_US (G_GINT64_CONSTANT(30) * G_USEC_PER_SEC)
+#define RC_QUIC_HANDSHAKE_IDLE_TIMEOUT_US (G_GINT64_CONSTANT(15) * G_USEC_PER_SEC)
+#define RC_QUIC_HANDSHAKE_TIMEOUT_US (G_GINT64_CONSTANT(30) * G_USEC_PER_SEC)
+#define RC_QUIC_KEEPALIVE_US (G_GINT64_CONSTANT(15) * G_USEC_PER_SEC)
+#define RC_QUIC_ACCEPT_TIMEOUT_US (G_GINT64_CONSTANT(60) * G_USEC_PER_SEC)
+#define RC_QUIC_LINGER_US (G_GINT64_CONSTANT(30) * G_USEC_PER_SEC)
+/* Flow-control windows, quic-go defaults (streams.md 4.6, 8).  The receive
+ * buffer of a stream is bounded by RC_QUIC_MAX_STREAM_WINDOW because the
+ * window is only extended as the application reads. */
+#define RC_QUIC_STREAM_WINDOW 524288
+#define RC_QUIC_MAX_STREAM_WINDOW (6 * 1024 * 1024)
+#define RC_QUIC_CONN_WINDOW 786432
+#define RC_QUIC_MAX_CONN_WINDOW (15 * 1024 * 1024)
+/* Incoming stream limits and active_connection_id_limit (streams.md 4.6). */
+#define RC_QUIC_MAX_STREAMS 100
+#define RC_QUIC_ACTIVE_CID_LIMIT 4
+/* Datagrams queued per endpoint before tail drop (streams.md 1.4, pitfall 24). */
+#define RC_QUIC_RX_QUEUE_MAX 1024
+/* Handshakes in progress per listener; further Initials are dropped (quic-go
+ * MaxAcceptQueueSize 32, streams.md 2.5, 8). */
+#define RC_QUIC_MAX_PENDING_HANDSHAKES 32
+/* Connections per listening endpoint (bounds memory; not a Go limit). */
+#define RC_QUIC_MAX_CONNS 4096
+/* Unacknowledged + unsent stream bytes kept per stream; writes would block
+ * above it (streams.md 9 "the application keeps unacknowledged data"). */
+#define RC_QUIC_SEND_BUFFER (1024 * 1024)
+#define RC_QUIC_SEND_CHUNK 16384
+/* Application error codes (streams.md 3.5, 4.12, 8). */
+#define RC_QUIC_APP_NORMAL_CLOSE 0
+#define RC_QUIC_APP_CANCEL_READ 499
+#define RC_QUIC_APP_ACCEPT_FAILED 500
