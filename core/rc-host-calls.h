@@ -6,6 +6,13 @@
 #include "receptor/receptor-plugin.h"
 
 /* links (rc-link.c) */
+RcLink *rc_link_open_stream(RcEntity *entity, GIOStream *stream, const char *peer,
+			    RcLinkEndedFunc ended, gpointer user_data, GError **error);
+RcLink *rc_link_open(RcEntity *entity, const RcLinkOps *ops, gpointer link_data,
+		     const char *peer, RcLinkEndedFunc ended, gpointer user_data, GError **error);
+void rc_link_received(RcLink *link, GBytes *message);
+void rc_link_writable(RcLink *link);
+void rc_link_closed(RcLink *link, const GError *reason);
 
 /* TLS (rc-tls.c) */
 gboolean rc_host_tls_check(RcEntity *entity, const char *name, gboolean server, GError **error);

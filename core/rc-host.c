@@ -42,6 +42,11 @@ static const RcHost rc_host_table = {
 	.entity_name = host_entity_name,
 	.entity_origin = host_entity_origin,
 	/* links (rc-link.c) */
+	.link_open_stream = rc_link_open_stream,
+	.link_open = rc_link_open,
+	.link_received = rc_link_received,
+	.link_writable = rc_link_writable,
+	.link_closed = rc_link_closed,
 	/* TLS (rc-tls.c) */
 	.tls_check = rc_host_tls_check,
 	.tls_wrap_async = rc_host_tls_wrap_async,

@@ -60,6 +60,11 @@ typedef void (*RcRoutesChangedFunc)(RcNetceptor *nc, gpointer user_data);
  * firewall texts of config.md 11.3).  Starts the periodic tasks.  The caller
  * stores it in core->netceptor.  (transfer full) */
 RcNetceptor *rc_netceptor_new(RcCore *core, GError **error);
+/* The node's Netceptor, created on first use (RcCore's "modules created on
+ * demand"): stored in core->netceptor, freed by rc_core_free through
+ * rc_core_add_cleanup.  Backends, control and streams call this.
+ * (transfer none) (nullable) */
+RcNetceptor *rc_netceptor_ensure(RcCore *core, GError **error);
 /* End every link, fail pending pings with "netceptor shutdown", withdraw
  * nothing (peers learn by idle timeout, as with Go).  Idempotent. */
 void rc_netceptor_shutdown(RcNetceptor *nc);
