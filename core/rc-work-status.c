@@ -3,7 +3,7 @@
 
 #include "rc-work-status.h"
 
-#include <math.h>
+#include <math.h> /* isfinite (macro, no libm) */
 #include <string.h>
 
 #include <json-glib/json-glib.h>
@@ -174,13 +174,17 @@ static void
 append_double(GString *out, double d)
 {
 	char buf[G_ASCII_DTOSTR_BUF_SIZE];
-	double a = fabs(d);
+	double a = d < 0 ? -d : d;
 
 	if (!isfinite(d)) {
 		g_string_append(out, "null");
 		return;
 	}
-	if (a < 1e21 && d == floor(d)) {
+	if (a < 9e18 && d == (double)(gint64)d) {
+		g_string_append_printf(out, "%" G_GINT64_FORMAT, (gint64)d);
+		return;
+	}
+	if (a < 1e21 && a >= 9e18) {
 		g_string_append_printf(out, "%.0f", d);
 		return;
 	}

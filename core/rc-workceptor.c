@@ -281,7 +281,7 @@ generate_id(RcWorkceptor *wc)
 }
 
 static void
-restore_unit(RcWorkceptor *wc, const char *name)
+restore_unit(RcWorkceptor *wc, const char *name, gboolean quiet_missing)
 {
 	g_autofree char *dir = g_build_filename(wc->node_dir, name, NULL);
 	g_autofree char *status_path = g_build_filename(dir, "status", NULL);
@@ -291,7 +291,8 @@ restore_unit(RcWorkceptor *wc, const char *name)
 	RcWorkType *type;
 
 	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
-		g_message("Error locating unit: %s", name);
+		if (!quiet_missing || g_file_test(dir, G_FILE_TEST_EXISTS))
+			g_message("Error locating unit: %s", name);
 		return;
 	}
 	if (g_hash_table_contains(wc->units, name))
@@ -361,7 +362,7 @@ rc_workceptor_scan(RcWorkceptor *wc, const char *only_id)
 		wc->scanned = TRUE;
 	if (only_id != NULL) {
 		if (rc_work_unit_id_is_valid(only_id))
-			restore_unit(wc, only_id);
+			restore_unit(wc, only_id, TRUE);
 		return;
 	}
 	dir = g_dir_open(wc->node_dir, 0, NULL);
@@ -372,7 +373,7 @@ rc_workceptor_scan(RcWorkceptor *wc, const char *only_id)
 		g_ptr_array_add(names, g_strdup(name));
 	g_ptr_array_sort(names, compare_names); /* name order (work.md 9.15) */
 	for (guint i = 0; i < names->len; i++)
-		restore_unit(wc, names->pdata[i]);
+		restore_unit(wc, names->pdata[i], FALSE);
 }
 
 RcWorkUnit *
