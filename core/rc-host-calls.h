@@ -22,6 +22,13 @@ void rc_host_tls_wrap_async(RcEntity *entity, const char *name, gboolean server,
 GIOStream *rc_host_tls_wrap_finish(RcEntity *entity, GAsyncResult *result, GError **error);
 
 /* mesh streams (rc-stream.c) */
+RcListener *rc_host_mesh_listen(RcEntity *entity, const char *service, const char *tls, GVariant *tags,
+			       RcStreamAcceptFunc accept, gpointer user_data, GError **error);
+void rc_host_mesh_unlisten(RcListener *listener);
+void rc_host_mesh_dial_async(RcEntity *entity, const char *node, const char *service,
+			     const char *tls, GCancellable *cancellable, GAsyncReadyCallback callback,
+			     gpointer user_data);
+GIOStream *rc_host_mesh_dial_finish(RcEntity *entity, GAsyncResult *result, GError **error);
 
 /* work (rc-workceptor.c) */
 

@@ -52,6 +52,10 @@ static const RcHost rc_host_table = {
 	.tls_wrap_async = rc_host_tls_wrap_async,
 	.tls_wrap_finish = rc_host_tls_wrap_finish,
 	/* mesh streams (rc-stream.c) */
+	.mesh_listen = rc_host_mesh_listen,
+	.mesh_unlisten = rc_host_mesh_unlisten,
+	.mesh_dial_async = rc_host_mesh_dial_async,
+	.mesh_dial_finish = rc_host_mesh_dial_finish,
 	/* work (rc-workceptor.c) */
 	/* control (rc-control.c) */
 	/* status */

@@ -93,6 +93,8 @@ struct _RcQuicConn {
 	ConnState state;
 	ngtcp2_conn *conn;
 	gnutls_session_t tls;
+	gpointer tls_state; /* RcQuicTlsOps session state */
+	const RcQuicTlsOps *tls_ops;
 	gnutls_certificate_credentials_t client_cred;
 	ngtcp2_crypto_conn_ref conn_ref;
 	struct sockaddr_in6 local_sa;
@@ -365,20 +367,7 @@ static int
 verify_cb(gnutls_session_t session)
 {
 	RcQuicConn *c = conn_from_session(session);
-	RcQuicEndpoint *ep = c->ep;
-	g_autoptr(GError) error = NULL;
 
-	if (ep == NULL)
-		return -1;
-	if (ep->tls_ops != NULL) {
-		if (ep->tls_ops->verify == NULL)
-			return 0;
-		if (ep->tls_ops->verify(ep->tls_data, session, c->server, c->peer_node, &error))
-			return 0;
-		g_free(c->verify_error);
-		c->verify_error = g_strdup(error != NULL ? error->message : "verification failed");
-		return -1;
-	}
 	/* built-in client check: any certificate with the insecure CN (streams.md 4.4) */
 	unsigned n = 0;
 	const gnutls_datum_t *peers = gnutls_certificate_get_peers(session, &n);
@@ -425,10 +414,10 @@ conn_setup_tls(RcQuicConn *c, GError **error)
 	gnutls_session_set_ptr(c->tls, &c->conn_ref);
 
 	if (ep->tls_ops != NULL) {
-		if (!ep->tls_ops->setup(ep->tls_data, c->tls, c->server, error))
+		c->tls_ops = ep->tls_ops;
+		if (!ep->tls_ops->setup(ep->tls_data, c->tls, c->server, c->peer_node,
+					&c->tls_state, error))
 			return FALSE;
-		if (ep->tls_ops->verify != NULL)
-			gnutls_session_set_verify_function(c->tls, verify_cb);
 	} else {
 		rv = gnutls_priority_set_direct(c->tls, RC_QUIC_PRIORITY, NULL);
 		if (rv == 0) {
@@ -796,6 +785,11 @@ conn_release_engine(RcQuicConn *c)
 	if (c->tls != NULL) {
 		gnutls_deinit(c->tls);
 		c->tls = NULL;
+	}
+	if (c->tls_state != NULL) {
+		if (c->tls_ops != NULL && c->tls_ops->session_free != NULL)
+			c->tls_ops->session_free(c->tls_state);
+		c->tls_state = NULL;
 	}
 	if (c->client_cred != NULL) {
 		gnutls_certificate_free_credentials(c->client_cred);
@@ -1200,9 +1194,12 @@ conn_handle_read_error(RcQuicConn *c, int rv)
 		ngtcp2_connection_close_error_default(&ccerr);
 		ngtcp2_connection_close_error_set_transport_error_tls_alert(&ccerr, alert, NULL, 0);
 		g_autofree char *msg = NULL;
-		if (c->verify_error != NULL)
-			msg = g_strdup_printf("CRYPTO_ERROR %#x (local): %s", 0x100 + alert,
-					      c->verify_error);
+		const char *verr = c->verify_error;
+		if (verr == NULL && c->tls_ops != NULL && c->tls_ops->verify_error != NULL &&
+		    c->tls_state != NULL)
+			verr = c->tls_ops->verify_error(c->tls_state);
+		if (verr != NULL)
+			msg = g_strdup_printf("CRYPTO_ERROR %#x (local): %s", 0x100 + alert, verr);
 		else if (alert_text(alert) != NULL)
 			msg = g_strdup_printf("CRYPTO_ERROR %#x (local): tls: %s", 0x100 + alert,
 					      alert_text(alert));

@@ -36,18 +36,21 @@ typedef struct {
 /* Application TLS (a named tls-server / tls-client, streams.md 5).  NULL ops =
  * the built-in insecure mode (self-signed "netceptor-insecure-common-name"
  * certificate, streams.md 2.2 / 4.4).
- * setup:  configure credentials, priority and client-certificate request on a
- *         fresh session.  Must not touch the session pointer (it belongs to
- *         ngtcp2), ALPN or the verify function (set by rc-quic).
- * verify: (nullable) check the peer's certificates; `peer_node` is the
- *         expected node ID (dial target, or the dialer's node on a
- *         listener).  FALSE + error (its message is the text reported).
- * free:   (nullable) release `data` when the endpoint is freed. */
+ * setup:        configure credentials, priority, client-certificate mode and
+ *               certificate verification on a fresh session; `peer_node` is
+ *               the node the peer must prove (dial target, or the dialer's
+ *               node on a listener).  Must not touch the session pointer (it
+ *               belongs to ngtcp2) or ALPN.  *session_state (nullable) is kept
+ *               with the connection.  FALSE + error to refuse.
+ * verify_error: (nullable) why the peer's certificate was refused (the text
+ *               reported in CRYPTO_ERROR messages), or NULL.
+ * session_free: (nullable) release a session_state after gnutls_deinit.
+ * free:         (nullable) release `data` when the endpoint is freed. */
 typedef struct {
 	gboolean (*setup)(gpointer data, gnutls_session_t session, gboolean server,
-			  GError **error);
-	gboolean (*verify)(gpointer data, gnutls_session_t session, gboolean server,
-			   const char *peer_node, GError **error);
+			  const char *peer_node, gpointer *session_state, GError **error);
+	const char *(*verify_error)(gpointer session_state);
+	void (*session_free)(gpointer session_state);
 	void (*free)(gpointer data);
 } RcQuicTlsOps;
 

@@ -6,7 +6,12 @@
 
 #include <string.h>
 
+#include "rc-entity.h"
+#include "rc-host-calls.h"
+#include "rc-netceptor.h"
 #include "rc-stream-private.h"
+#include "rc-tls.h"
+#include "rc-wire.h"
 
 /* A GPollableSource made ready by the connection's state.  The readiness
  * source is added as a child without g_pollable_source_new_full's dummy
@@ -384,4 +389,283 @@ rc_stream_close_connection(RcStream *self)
 {
 	g_return_if_fail(RC_IS_STREAM(self));
 	rc_quic_conn_close(self->conn);
+}
+
+/* ------------------------------------------------------------ mesh transport */
+
+/* One bound Netceptor service carrying an endpoint's datagrams. */
+typedef struct {
+	RcMeshService *ms;
+	RcQuicEndpoint *ep; /* borrowed: the endpoint owns this transport */
+} MeshTransport;
+
+static gboolean
+mesh_send(gpointer data, const char *node, const char *service, const guint8 *buf, gsize len,
+	  GError **error)
+{
+	MeshTransport *t = data;
+	g_autoptr(GBytes) payload = g_bytes_new(buf, len);
+	return rc_mesh_service_send(t->ms, node, service, payload, error);
+}
+
+static void
+mesh_close(gpointer data)
+{
+	MeshTransport *t = data;
+	g_clear_pointer(&t->ms, rc_mesh_service_unbind);
+	g_free(t);
+}
+
+static const RcQuicTransportOps mesh_ops = {
+	.send = mesh_send,
+	.close = mesh_close,
+};
+
+static void
+mesh_recv(RcMeshService *service, const char *from_node, const char *from_service,
+	  GBytes *payload, gpointer user_data)
+{
+	MeshTransport *t = user_data;
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(payload, &len);
+	if (t->ep != NULL)
+		rc_quic_endpoint_deliver(t->ep, from_node, from_service, data, len);
+}
+
+static void
+mesh_unreachable(RcMeshService *service, const char *reporter, const char *to_node,
+		 const char *to_service, const char *problem, gpointer user_data)
+{
+	MeshTransport *t = user_data;
+	if (t->ep != NULL)
+		rc_quic_endpoint_unreachable(t->ep, to_node, to_service, problem);
+}
+
+/* Named TLS (streams.md 5) through rc-tls.  `expected` overrides the peer
+ * name a client checks (the dial target as typed, so "localhost" stays
+ * "localhost" as in Go, streams.md 5). */
+typedef struct {
+	RcTlsStore *store; /* borrowed from the core */
+	char *name;
+	char *expected;
+} MeshTls;
+
+static gboolean
+mesh_tls_setup(gpointer data, gnutls_session_t session, gboolean server, const char *peer_node,
+	       gpointer *session_state, GError **error)
+{
+	MeshTls *t = data;
+	RcTlsVerify *v = rc_tls_setup_session(t->store, t->name, server, session,
+					      server || t->expected == NULL ? peer_node : t->expected,
+					      error);
+	if (v == NULL)
+		return FALSE;
+	*session_state = v;
+	return TRUE;
+}
+
+static const char *
+mesh_tls_verify_error(gpointer session_state)
+{
+	return rc_tls_verify_get_error(session_state);
+}
+
+static void
+mesh_tls_session_free(gpointer session_state)
+{
+	rc_tls_verify_free(session_state);
+}
+
+static void
+mesh_tls_free(gpointer data)
+{
+	MeshTls *t = data;
+	g_free(t->name);
+	g_free(t->expected);
+	g_free(t);
+}
+
+static const RcQuicTlsOps mesh_tls_ops = {
+	.setup = mesh_tls_setup,
+	.verify_error = mesh_tls_verify_error,
+	.session_free = mesh_tls_session_free,
+	.free = mesh_tls_free,
+};
+
+/* Bind `service` (NULL = ephemeral) and put an endpoint on it. */
+static RcQuicEndpoint *
+mesh_endpoint_new(RcCore *core, const char *service, gboolean listen, const char *tls,
+		  const char *expected, RcMeshService **out_ms, GError **error)
+{
+	RcNetceptor *nc = rc_netceptor_ensure(core, error);
+	MeshTls *mt = NULL;
+
+	if (nc == NULL)
+		return NULL;
+	if (tls != NULL && tls[0] != '\0') {
+		RcTlsStore *store = rc_tls_store_get(core);
+		if (!rc_tls_store_check(store, tls, listen, error))
+			return NULL;
+		mt = g_new0(MeshTls, 1);
+		mt->store = store;
+		mt->name = g_strdup(tls);
+		mt->expected = g_strdup(expected);
+	}
+	MeshTransport *t = g_new0(MeshTransport, 1);
+	t->ms = rc_netceptor_bind(nc, service, mesh_recv, t, error);
+	if (t->ms == NULL) {
+		g_free(t);
+		if (mt != NULL)
+			mesh_tls_free(mt);
+		return NULL;
+	}
+	RcQuicEndpoint *ep = rc_quic_endpoint_new(
+	    rc_netceptor_get_node_id(nc), rc_mesh_service_get_name(t->ms), listen, &mesh_ops, t,
+	    mt != NULL ? &mesh_tls_ops : NULL, mt, NULL, error);
+	if (ep == NULL) {
+		mesh_close(t);
+		if (mt != NULL)
+			mesh_tls_free(mt);
+		return NULL;
+	}
+	t->ep = ep;
+	rc_mesh_service_set_unreachable_func(t->ms, mesh_unreachable, t);
+	if (out_ms != NULL)
+		*out_ms = t->ms;
+	return ep;
+}
+
+/* ------------------------------------------------------------ listen */
+
+struct _RcListener {
+	RcQuicEndpoint *ep;
+	char *service;
+	RcStreamAcceptFunc accept;
+	gpointer user_data;
+};
+
+static void
+listener_accept(gpointer user_data, RcQuicConn *conn)
+{
+	RcStreamListener *l = user_data;
+	g_autoptr(RcStream) stream = rc_stream_new_for_conn(conn);
+	/* an unreferenced stream is closed (FIN both ways) when disposed */
+	l->accept(l->user_data, G_IO_STREAM(stream), rc_quic_conn_get_remote_node(conn),
+		  rc_quic_conn_get_remote_service(conn));
+}
+
+RcStreamListener *
+rc_stream_listen(RcCore *core, const char *service, const char *tls, gboolean advertise,
+		 GVariant *tags, RcStreamAcceptFunc accept, gpointer user_data, GError **error)
+{
+	RcMeshService *ms = NULL;
+
+	g_return_val_if_fail(core != NULL && accept != NULL, NULL);
+	RcQuicEndpoint *ep = mesh_endpoint_new(core, service, TRUE, tls, NULL, &ms, error);
+	if (ep == NULL)
+		return NULL;
+	RcStreamListener *l = g_new0(RcStreamListener, 1);
+	l->ep = ep;
+	l->service = g_strdup(rc_quic_endpoint_get_service(ep));
+	l->accept = accept;
+	l->user_data = user_data;
+	rc_quic_endpoint_set_accept(ep, listener_accept, l);
+	if (advertise)
+		rc_mesh_service_advertise(ms,
+					  tls != NULL && tls[0] != '\0' ? RC_CONN_TYPE_STREAM_TLS
+									: RC_CONN_TYPE_STREAM,
+					  tags);
+	return l;
+}
+
+void
+rc_stream_listener_close(RcStreamListener *l)
+{
+	if (l == NULL)
+		return;
+	rc_quic_endpoint_set_accept(l->ep, NULL, NULL);
+	rc_quic_endpoint_close(l->ep); /* unbinds: withdraws the advertisement */
+	rc_quic_endpoint_unref(l->ep);
+	g_free(l->service);
+	g_free(l);
+}
+
+const char *
+rc_stream_listener_get_service(RcStreamListener *l)
+{
+	return l->service;
+}
+
+/* ------------------------------------------------------------ dial */
+
+static void
+stream_dial_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	GError *error = NULL;
+	g_autoptr(RcQuicConn) conn = rc_quic_dial_finish(res, &error);
+	if (conn == NULL) {
+		g_task_return_error(task, error);
+		return;
+	}
+	g_task_return_pointer(task, rc_stream_new_for_conn(conn), g_object_unref);
+}
+
+void
+rc_stream_dial_async(RcCore *core, const char *node, const char *service, const char *tls,
+		     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+	g_autoptr(GError) error = NULL;
+
+	g_task_set_source_tag(task, rc_stream_dial_async);
+	g_return_if_fail(core != NULL && node != NULL && service != NULL);
+	RcQuicEndpoint *ep = mesh_endpoint_new(core, NULL, FALSE, tls, node, NULL, &error);
+	if (ep == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	/* "localhost" is this node (streams.md 1.2, pitfall 18) */
+	const char *target = g_ascii_strcasecmp(node, "localhost") == 0
+				 ? rc_netceptor_get_node_id(core->netceptor)
+				 : node;
+	rc_quic_dial_async(ep, target, service, cancellable, stream_dial_done,
+			   g_steal_pointer(&task));
+	rc_quic_endpoint_unref(ep); /* the dial owns it now */
+}
+
+RcStream *
+rc_stream_dial_finish(GAsyncResult *result, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+	return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+/* ------------------------------------------------------------ RcHost calls */
+
+RcListener *
+rc_host_mesh_listen(RcEntity *entity, const char *service, const char *tls, GVariant *tags,
+		    RcStreamAcceptFunc accept, gpointer user_data, GError **error)
+{
+	return rc_stream_listen(entity->core, service, tls, TRUE, tags, accept, user_data, error);
+}
+
+void
+rc_host_mesh_unlisten(RcListener *listener)
+{
+	rc_stream_listener_close(listener);
+}
+
+void
+rc_host_mesh_dial_async(RcEntity *entity, const char *node, const char *service,
+			const char *tls, GCancellable *cancellable, GAsyncReadyCallback callback,
+			gpointer user_data)
+{
+	rc_stream_dial_async(entity->core, node, service, tls, cancellable, callback, user_data);
+}
+
+GIOStream *
+rc_host_mesh_dial_finish(RcEntity *entity, GAsyncResult *result, GError **error)
+{
+	return G_IO_STREAM(rc_stream_dial_finish(result, error));
 }
