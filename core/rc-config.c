@@ -411,7 +411,9 @@ json_of_node(const RcYamlNode *v, GError **error)
 			}
 			json_array_add_element(a, e);
 		}
-		return json_node_init_array(json_node_alloc(), a);
+		JsonNode *n = json_node_init_array(json_node_alloc(), a);
+		json_array_unref(a); /* the node took its own reference */
+		return n;
 	}
 	case RC_YAML_MAP: {
 		g_autoptr(GTree) sorted = g_tree_new_full(compare_str_data, NULL, g_free,
@@ -434,7 +436,9 @@ json_of_node(const RcYamlNode *v, GError **error)
 			}
 			json_object_set_member(o, ks, e);
 		}
-		return json_node_init_object(json_node_alloc(), o);
+		JsonNode *node = json_node_init_object(json_node_alloc(), o);
+		json_object_unref(o); /* the node took its own reference */
+		return node;
 	}
 	case RC_YAML_NULL:
 	default:

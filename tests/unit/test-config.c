@@ -768,7 +768,6 @@ test_yaml_caps(Fixture *f, gconstpointer data)
 		g_string_append_c(deep, ']');
 	g_string_append(deep, "}\n");
 	g_autofree char *deep_text = g_string_free(deep, FALSE);
-	g_autofree char *want = NULL;
 	{
 		g_autofree char *p2 = write_file(f, "deep.yml", deep_text);
 		g_autoptr(GError) e2 = NULL;
