@@ -1238,8 +1238,11 @@ rc_tls_store_add(RcTlsStore *store, gboolean server, GVariant *params, const cha
 		g_set_error_literal(error, RC_ERROR, RC_ERROR_CONFIG, "must provide a name");
 		return FALSE;
 	}
-	g_hash_table_replace(server ? store->servers : store->clients, g_strdup(config->name),
-			     g_steal_pointer(&config));
+	{
+		char *key = g_strdup(config->name);
+		g_hash_table_replace(server ? store->servers : store->clients, key,
+				     g_steal_pointer(&config));
+	}
 	return TRUE;
 }
 
@@ -2292,12 +2295,13 @@ rc_tls_conn_close_base_done(GObject *source, GAsyncResult *result, gpointer user
 static void
 rc_tls_conn_close_flushed(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-	g_autoptr(GTask) task = user_data;
+	GTask *task = user_data;
 	RcTlsConn *self = g_task_get_source_object(task);
+	int priority = g_task_get_priority(task);
+	GCancellable *cancellable = g_task_get_cancellable(task);
 	/* A failed flush does not stop the close. */
-	g_io_stream_close_async(self->base, g_task_get_priority(task),
-				g_task_get_cancellable(task), rc_tls_conn_close_base_done,
-				g_steal_pointer(&task));
+	g_io_stream_close_async(self->base, priority, cancellable, rc_tls_conn_close_base_done,
+				task);
 }
 
 static void
