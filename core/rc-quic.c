@@ -1593,7 +1593,9 @@ rc_quic_endpoint_unreachable(RcQuicEndpoint *ep, const char *to_node, const char
 			/* Go reports the cancelled dial context (streams.md 1.7, 3.4) */
 			conn_terminate(c, conn_error_new("context canceled"), NULL);
 		} else {
-			g_warning("remote service %s to node %s is unreachable", to_service, to_node);
+			if (c->state == CONN_ESTABLISHED)
+				g_warning("remote service %s to node %s is unreachable", to_service,
+					  to_node);
 			g_autofree char *msg = g_strdup_printf(
 			    "remote service %s to node %s is unreachable", to_service, to_node);
 			conn_terminate(c, conn_error_new(msg), NULL);
