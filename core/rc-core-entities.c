@@ -9,9 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rc-control.h"
 #include "rc-core.h"
 #include "rc-entity.h"
 #include "rc-log.h"
+#include "rc-netceptor.h"
+#include "rc-workceptor.h"
+#include "rc-command-runner.h"
+#include "rc-work-sign.h"
 
 /* ------------------------------------------------------------------ node */
 
@@ -155,6 +160,13 @@ node_create(const RcHost *host, RcEntity *entity, GVariant *params, gpointer *da
 	core->max_idle_us = idle_us;
 	g_clear_pointer(&core->firewall_rules, g_variant_unref);
 	core->firewall_rules = rc_entity_get_value(entity, "firewallrules");
+
+	/* Receptor's Init phase creates the mesh and the work manager here
+	 * (config.md 11.5). */
+	if (rc_netceptor_ensure(core, error) == NULL)
+		return FALSE;
+	if (rc_workceptor_get(core, error) == NULL)
+		return FALSE;
 	return TRUE;
 }
 
@@ -357,7 +369,11 @@ rc_core_entities_register(RcRegistry *registry)
 	rc_registry_add_core(registry, &rc_log_level_entity);
 	rc_registry_add_core(registry, &rc_trace_entity);
 	/* control-service (rc-control.c) */
+	rc_registry_add_core(registry, &rc_control_service_entity);
 	/* tls-server, tls-client (rc-tls.c) */
 	/* work-signing, work-verification, command-runner (rc-workceptor.c) */
+	rc_registry_add_core(registry, &rc_work_signing_entity);
+	rc_registry_add_core(registry, &rc_work_verification_entity);
+	rc_registry_add_core(registry, &rc_command_runner_entity);
 	rc_registry_add_core(registry, &rc_work_python_entity);
 }

@@ -111,7 +111,9 @@ rc_plugin_open_file(const char *path, GError **error)
 		return NULL;
 	}
 	base[strlen(base) - 3] = '\0';
-	return open_module(path, base, error);
+	/* dlopen searches the library path for a bare file name: make it absolute. */
+	g_autofree char *abs = g_canonicalize_filename(path, NULL);
+	return open_module(abs, base, error);
 }
 
 const RcPluginDesc *

@@ -34,44 +34,60 @@ is_init_entity(const RcEntityDesc *desc)
 	return desc == &rc_node_entity || desc == &rc_log_level_entity;
 }
 
+static gboolean
+create_one(RcEntity *e, GError **error)
+{
+	if (e->desc->ops != NULL && e->desc->ops->create != NULL &&
+	    !e->desc->ops->create(rc_host_get(), e, e->params, &e->data, error))
+		return FALSE;
+	e->created = TRUE;
+	return TRUE;
+}
+
 gboolean
 rc_startup_create_entities(RcCore *core, GPtrArray *items, GPtrArray *out, GError **error)
 {
-	/* Load the plugins the configuration names, and only those. */
 	g_autoptr(GPtrArray) made = g_ptr_array_new();
 	for (guint i = 0; i < items->len; i++) {
 		RcConfigItem *item = items->pdata[i];
-		const RcEntityDesc *desc = item->desc;
-		if (item->plugin != NULL) {
-			const RcPluginDesc *pd = rc_plugin_load(core, item->plugin, error);
-			if (pd == NULL)
-				return FALSE;
-			desc = rc_plugin_find_entity(pd, item->desc->name);
-			if (desc == NULL) {
-				g_set_error(error, RC_ERROR, RC_ERROR_FAILED,
-					    "plugin %s does not provide %s", item->plugin,
-					    item->desc->name);
-				return FALSE;
-			}
-		}
-		RcEntity *e = rc_entity_new(core, desc, item->plugin, item->origin, item->params);
+		RcEntity *e =
+		    rc_entity_new(core, item->desc, item->plugin, item->origin, item->params);
 		g_ptr_array_add(out, e);
 		g_ptr_array_add(made, e);
 	}
-	/* Init (node, log-level) before Prepare (everything else). */
-	for (int pass = 0; pass < 2; pass++) {
-		for (guint i = 0; i < made->len; i++) {
-			RcEntity *e = made->pdata[i];
-			if (is_init_entity(e->desc) != (pass == 0))
-				continue;
-			if (e->desc->ops == NULL || e->desc->ops->create == NULL) {
-				e->created = TRUE;
-				continue;
-			}
-			if (!e->desc->ops->create(rc_host_get(), e, e->params, &e->data, error))
-				return FALSE;
-			e->created = TRUE;
+	/* Init (node, log-level) first: the log level then applies to
+	 * everything after it, as in Receptor. */
+	for (guint i = 0; i < made->len; i++) {
+		RcEntity *e = made->pdata[i];
+		if (is_init_entity(e->desc) && !create_one(e, error))
+			return FALSE;
+	}
+	for (guint i = 0; i < made->len; i++) {
+		RcEntity *e = made->pdata[i];
+		g_autofree char *params = g_variant_print(e->params, FALSE);
+		g_debug("Config: %s %s", e->desc->name, params);
+	}
+	/* Load the plugins the configuration names, and only those, then
+	 * Prepare everything else in configuration order. */
+	for (guint i = 0; i < made->len; i++) {
+		RcEntity *e = made->pdata[i];
+		if (e->plugin == NULL)
+			continue;
+		const RcPluginDesc *pd = rc_plugin_load(core, e->plugin, error);
+		if (pd == NULL)
+			return FALSE;
+		const RcEntityDesc *desc = rc_plugin_find_entity(pd, e->desc->name);
+		if (desc == NULL) {
+			g_set_error(error, RC_ERROR, RC_ERROR_FAILED, "plugin %s does not provide %s",
+				    e->plugin, e->desc->name);
+			return FALSE;
 		}
+		e->desc = desc;
+	}
+	for (guint i = 0; i < made->len; i++) {
+		RcEntity *e = made->pdata[i];
+		if (!e->created && !create_one(e, error))
+			return FALSE;
 	}
 	return TRUE;
 }
@@ -191,13 +207,6 @@ rc_startup_main(int argc, char **argv)
 		return 0;
 	}
 	core->reload_file = g_strdup(config->reload_file);
-
-	for (guint i = 0; i < config->items->len; i++) {
-		RcConfigItem *item = config->items->pdata[i];
-		g_autofree char *params = g_variant_print(item->params, FALSE);
-		g_debug("Config: %s %s%s", item->desc->name, params,
-			item->plugin ? "" : " (core)");
-	}
 
 	if (!rc_startup_create_entities(core, config->items, core->entities, &error) ||
 	    !rc_startup_start_entities(core, core->entities, &error)) {

@@ -290,6 +290,14 @@ struct _RcHost {
 	/* status: a{sv} merged into the node's status under the entity's name */
 	void (*status_set)(RcEntity *entity, GVariant *status);
 
+	/* work-command: launch the supervising command runner for `unit`
+	 * (work.md 4.4): the core re-executes receptor with --command-runner,
+	 * records the runner's Pid in the unit's status (ExtraData), follows the
+	 * status file and reaps the runner.  `command` is the program; the
+	 * parameters are the unit's (fixed at allocation, work.md 4.3).
+	 * Since: ABI 1.0 (appended by the Workceptor issue) */
+	gboolean (*work_unit_launch_runner)(RcWorkUnit *unit, const char *command, GError **error);
+
 	gpointer reserved[8];
 };
 
@@ -322,6 +330,10 @@ typedef struct {
  *                         NULL, &tcp_listener_entity, &tcp_peer_entity)
  * Since: ABI 1.0 */
 #define RC_PLUGIN_DEFINE(sym, plugin_name, plugin_version, plugin_description, init_fn, ...) \
+	RC_PLUGIN_DEFINE_IMPL_(sym, plugin_name, plugin_version, plugin_description, init_fn,     \
+			       __VA_ARGS__)
+/* (the extra level lets `sym` be a macro itself) */
+#define RC_PLUGIN_DEFINE_IMPL_(sym, plugin_name, plugin_version, plugin_description, init_fn, ...) \
 	static const RcEntityDesc *const rc_plugin_entities_[] = { __VA_ARGS__, NULL };      \
 	static const RcPluginDesc rc_plugin_desc_ = {                                         \
 		.abi_major = RC_PLUGIN_ABI_MAJOR,                                             \

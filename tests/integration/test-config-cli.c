@@ -111,12 +111,9 @@ test_error_case(gconstpointer data)
 		g_assert_true(g_file_set_contents(yml, c->yaml, -1, NULL));
 	g_autofree char *out = NULL;
 	int code = run(args, &out);
-	g_autofree char *expect = NULL;
-	if (strstr(c->expect, "%s"))
-		expect = g_strdup_printf(c->expect, yml);
-	else
-		expect = g_strdup(c->expect);
-	g_assert_cmpstr(out, ==, expect);
+	g_autoptr(GString) expect = g_string_new(c->expect);
+	g_string_replace(expect, "%s", yml, 0);
+	g_assert_cmpstr(out, ==, expect->str);
 	g_assert_cmpint(code, ==, c->code);
 	rc_test_rmtree(tmp);
 }
