@@ -27,7 +27,7 @@ ws_url_parse(const char *address, GError **error)
 	const char *query;
 	gint port;
 
-	uri = g_uri_parse(address, G_URI_FLAGS_ENCODED | G_URI_FLAGS_SCHEME_NORMALIZE, &local_error);
+	uri = g_uri_parse(address, G_URI_FLAGS_ENCODED, &local_error);
 	if (uri == NULL) {
 		g_set_error(error, RC_ERROR, RC_ERROR_CONFIG, "address %s is not a valid URL: %s",
 			    address, local_error->message);
@@ -46,7 +46,7 @@ ws_url_parse(const char *address, GError **error)
 	url->tls = g_ascii_strcasecmp(scheme, "wss") == 0;
 	url->host = g_strdup(host);
 	port = g_uri_get_port(uri);
-	/* G_URI_FLAGS_SCHEME_NORMALIZE knows no ws/wss defaults */
+	/* no scheme normalisation: the Host header keeps the port only if written */
 	url->port = (guint16)(port > 0 ? port : (url->tls ? 443 : 80));
 	if (strchr(host, ':') != NULL)
 		url->host_header = port > 0 ? g_strdup_printf("[%s]:%d", host, port)

@@ -226,6 +226,9 @@ ws_link_open(WsLink *link, RcEntity *entity, RcLinkEndedFunc ended, gpointer end
 	     GError **error)
 {
 	g_autoptr(GIOStream) io = NULL;
+	/* libsoup wants a URI; ours is informational only */
+	g_autoptr(GUri) uri = g_uri_build(G_URI_FLAGS_NONE, link->client ? "ws" : "http", NULL,
+					  "localhost", -1, "/", NULL, NULL);
 	WsLink *hold = ws_link_ref(link);
 	RcLink *rc_link;
 
@@ -233,7 +236,7 @@ ws_link_open(WsLink *link, RcEntity *entity, RcLinkEndedFunc ended, gpointer end
 				   link);
 	io = g_simple_io_stream_new(g_io_stream_get_input_stream(link->base), link->meter);
 	link->conn = soup_websocket_connection_new(
-		io, NULL,
+		io, uri,
 		link->client ? SOUP_WEBSOCKET_CONNECTION_CLIENT : SOUP_WEBSOCKET_CONNECTION_SERVER,
 		NULL, NULL, NULL);
 	/* wire.md 9.6: Go sends no pings; bound incoming messages (ws-common.h) */
