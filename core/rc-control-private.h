@@ -7,9 +7,9 @@
  * on the code that needs that module's implementation (rc-netceptor.c,
  * rc-tls.c, rc-stream.c).  Without them: status shows only this node,
  * ping/traceroute/connect answer with an error, no TLS, no mesh listener. */
-#define RC_CONTROL_WITH_NETCEPTOR 0
-#define RC_CONTROL_WITH_TLS 0
-#define RC_CONTROL_WITH_STREAMS 0
+#define RC_CONTROL_WITH_NETCEPTOR 1
+#define RC_CONTROL_WITH_TLS 1
+#define RC_CONTROL_WITH_STREAMS 1
 
 /* Register the built-in commands (rc-control-cmds.c). */
 void rc_control_cmds_register(RcControl *control);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "rc-control.h"
+#include "rc-control.h"
 #include "rc-core.h"
 #include "rc-entity.h"
 #include "rc-log.h"
@@ -369,6 +370,7 @@ rc_core_entities_register(RcRegistry *registry)
 	rc_registry_add_core(registry, &rc_log_level_entity);
 	rc_registry_add_core(registry, &rc_trace_entity);
 	/* control-service (rc-control.c) */
+	rc_registry_add_core(registry, &rc_control_service_entity);
 	rc_registry_add_core(registry, &rc_control_service_entity);
 	/* tls-server, tls-client (rc-tls.c) */
 	/* work-signing, work-verification, command-runner (rc-workceptor.c) */

@@ -33,3 +33,7 @@ GIOStream *rc_host_mesh_dial_finish(RcEntity *entity, GAsyncResult *result, GErr
 /* work (rc-workceptor.c) */
 
 /* control (rc-control.c) */
+gboolean rc_host_control_add_command(RcEntity *entity, const char *name,
+				     RcControlCommandFunc func, gpointer user_data, GError **error);
+void rc_host_control_reply(RcControlRequest *request, GVariant *result);
+void rc_host_control_reply_error(RcControlRequest *request, const char *message);

@@ -58,6 +58,9 @@ static const RcHost rc_host_table = {
 	.mesh_dial_finish = rc_host_mesh_dial_finish,
 	/* work (rc-workceptor.c) */
 	/* control (rc-control.c) */
+	.control_add_command = rc_host_control_add_command,
+	.control_reply = rc_host_control_reply,
+	.control_reply_error = rc_host_control_reply_error,
 	/* status */
 };
 
