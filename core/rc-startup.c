@@ -208,14 +208,22 @@ rc_startup_main(int argc, char **argv)
 	}
 	core->reload_file = g_strdup(config->reload_file);
 
+	/* Signals are caught from before anything starts, so a SIGTERM that
+	 * arrives at any point after this shuts down cleanly. */
+	guint sigint = g_unix_signal_add(SIGINT, on_signal, core);
+	guint sigterm = g_unix_signal_add(SIGTERM, on_signal, core);
 	if (!rc_startup_create_entities(core, config->items, core->entities, &error) ||
 	    !rc_startup_start_entities(core, core->entities, &error)) {
 		int rc = print_error(error->message);
 		rc_startup_stop_entities(core, core->entities);
+		g_source_remove(sigint);
+		g_source_remove(sigterm);
 		return rc;
 	}
 	if (has_exclusive(config->items)) {
 		rc_startup_stop_entities(core, core->entities);
+		g_source_remove(sigint);
+		g_source_remove(sigterm);
 		return 0;
 	}
 	if (count_backends(core->entities) == 0) {
@@ -223,12 +231,12 @@ rc_startup_main(int argc, char **argv)
 		fprintf(stdout, "Run %s --help for command line instructions.\n", argv[0]);
 		fflush(stdout);
 		rc_startup_stop_entities(core, core->entities);
+		g_source_remove(sigint);
+		g_source_remove(sigterm);
 		return 1;
 	}
 
 	g_info("Initialization complete");
-	guint sigint = g_unix_signal_add(SIGINT, on_signal, core);
-	guint sigterm = g_unix_signal_add(SIGTERM, on_signal, core);
 	g_main_loop_run(core->loop);
 	g_source_remove(sigint);
 	g_source_remove(sigterm);
