@@ -323,7 +323,10 @@ restore_unit(RcWorkceptor *wc, const char *name, gboolean quiet_missing)
 			rc_work_status_set_detail(unit->status, detail);
 		}
 		unit->follow = FALSE;
-		g_hash_table_insert(wc->units, unit->id, g_steal_pointer(&unit));
+		{
+		RcWorkUnit *owned = g_steal_pointer(&unit);
+		g_hash_table_insert(wc->units, owned->id, owned);
+	}
 		return;
 	}
 	type = g_hash_table_lookup(wc->types, probe->work_type);
@@ -346,7 +349,10 @@ restore_unit(RcWorkceptor *wc, const char *name, gboolean quiet_missing)
 	}
 	if (rc_work_state_is_complete(unit->status->state))
 		unit->follow = FALSE;
-	g_hash_table_insert(wc->units, unit->id, g_steal_pointer(&unit));
+	{
+		RcWorkUnit *owned = g_steal_pointer(&unit);
+		g_hash_table_insert(wc->units, owned->id, owned);
+	}
 }
 
 static gint
