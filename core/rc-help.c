@@ -44,6 +44,43 @@ type_name(guint32 type)
 	}
 }
 
+/* Go Receptor's registration order (config.md 14), which fixes the order of
+ * --help and completion whichever of core or plugin provides an entity;
+ * other entities follow in registry order. */
+static const char *const go_order[] = {
+    "node", "local-only", "version", "log-level", "trace", "tls-server", "tls-client",
+    "cert-init", "cert-makereq", "cert-signreq", "control-service", "command-service",
+    "ip-router", "tcp-server", "tcp-client", "udp-server", "udp-client", "unix-socket-server",
+    "unix-socket-client", "tcp-listener", "tcp-peer", "udp-listener", "udp-peer", "ws-listener",
+    "ws-peer", "work-signing", "work-verification", "work-command", "command-runner",
+    "work-kubernetes", "work-python", NULL};
+
+static guint
+go_rank(const RcLookup *l)
+{
+	for (guint i = 0; go_order[i] != NULL; i++) {
+		if (l->desc != NULL && g_ascii_strcasecmp(l->desc->name, go_order[i]) == 0)
+			return i;
+	}
+	return G_N_ELEMENTS(go_order);
+}
+
+static gint
+compare_rank(gconstpointer a, gconstpointer b)
+{
+	guint ra = go_rank(*(const RcLookup *const *)a), rb = go_rank(*(const RcLookup *const *)b);
+	return ra < rb ? -1 : ra > rb ? 1 : 0;
+}
+
+/* rc_registry_list in help order (g_ptr_array_sort is a stable merge sort). */
+static GPtrArray *
+sorted_list(RcRegistry *registry)
+{
+	GPtrArray *list = rc_registry_list(registry);
+	g_ptr_array_sort(list, compare_rank);
+	return list;
+}
+
 /* `node` is the only required entity (config.md 8, P19). */
 static gboolean
 entity_required(const RcEntityDesc *desc)
@@ -83,7 +120,7 @@ char *
 rc_help_render(RcRegistry *registry, const char *prog)
 {
 	g_autofree char *base = g_path_get_basename(prog != NULL ? prog : "receptor");
-	g_autoptr(GPtrArray) list = rc_registry_list(registry);
+	g_autoptr(GPtrArray) list = sorted_list(registry);
 	GString *out = g_string_new(NULL);
 
 	g_string_append_printf(out, "Usage: %s [--<action> [<param>=<value> ...] ...]\n\n", base);
@@ -153,7 +190,7 @@ char *
 rc_help_completion(RcRegistry *registry, const char *prog)
 {
 	g_autofree char *base = g_path_get_basename(prog != NULL ? prog : "receptor");
-	g_autoptr(GPtrArray) list = rc_registry_list(registry);
+	g_autoptr(GPtrArray) list = sorted_list(registry);
 	GString *out = g_string_new(NULL);
 
 	g_string_append_printf(out, "_%s()\n", base);

@@ -931,7 +931,7 @@ test_help_completion(Fixture *f, gconstpointer data)
 {
 	g_autofree char *c = rc_help_completion(f->registry, "./build/receptor");
 	g_assert_true(g_str_has_prefix(c, "_receptor()\n{\n  local cur prevdashed count DASHCMDS\n"));
-	g_assert_nonnull(strstr(c, "  DASHCMDS=\"--help --bash-completion --config -c --local-only --node "
+	g_assert_nonnull(strstr(c, "  DASHCMDS=\"--help --bash-completion --config -c --node --local-only "
 				   "--version --log-level --trace --tls-server --cert-init "
 				   "--control-service --tcp-listener --tcp-peer --work-signing "
 				   "--command-runner --work-python\"\n"));
