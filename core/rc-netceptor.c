@@ -357,6 +357,19 @@ rc_netceptor_recompute(RcNetceptor *nc)
 	lines = g_strsplit(text, "\n", -1);
 	for (guint i = 0; lines[i] != NULL; i++)
 		g_info("%s", lines[i]);
+	{
+		/* One debug line with the whole table (not in Go): tests and humans can
+		 * read the current routes from a single line. */
+		GHashTable *table = rc_routing_get_table(nc->routing);
+		g_autoptr(GList) keys = g_list_sort(g_hash_table_get_keys(table),
+						     (GCompareFunc)strcmp);
+		g_autoptr(GString) dump = g_string_new(NULL);
+
+		for (GList *l = keys; l != NULL; l = l->next)
+			g_string_append_printf(dump, " %s:%s", (const char *)l->data,
+					       (const char *)g_hash_table_lookup(table, l->data));
+		g_debug("Routing table dump:%s", dump->str);
+	}
 	if (changed) {
 		GList *l = nc->watches;
 

@@ -244,6 +244,9 @@ tcp_peer_start(gpointer data, GError **error)
 			return FALSE;
 	}
 	self->client = g_socket_client_new();
+	/* Go's tcp-peer dials directly; GIO's proxy lookup would also consult
+	 * GSettings, which a daemon must not depend on */
+	g_socket_client_set_enable_proxy(self->client, FALSE);
 	self->running = TRUE;
 	rc_log_debug("Running TCP peer connection %s", self->address);
 	tcp_peer_dial(self);
