@@ -202,38 +202,220 @@ check_utf8(const char *s, GError **error)
 
 /* ------------------------------------------------------------ JSON text */
 
-/* Go's encoding/json reports truncated input as "unexpected end of JSON
- * input"; a depth scan also keeps json-glib's recursion bounded. */
+/* A validator with Go's encoding/json scanner messages ("invalid character
+ * 'x' looking for beginning of value", "unexpected end of JSON input"); it
+ * also bounds the nesting depth, since json-glib's parser recurses. */
+typedef struct {
+	const char *s;
+	gsize i, n;
+} JsonScan;
+
+static gboolean
+json_eof(GError **error)
+{
+	g_set_error(error, RC_ERROR, RC_ERROR_CONFIG, "unexpected end of JSON input");
+	return FALSE;
+}
+
+/* Go's quoteChar: the byte as a Latin-1 rune, quoted with single quotes. */
+static gboolean
+json_bad(guchar c, const char *context, GError **error)
+{
+	g_autofree char *shown = NULL;
+	if (c == '\'')
+		shown = g_strdup("'\\''");
+	else if (c == '"')
+		shown = g_strdup("'\"'");
+	else {
+		char utf8[8] = {0};
+		g_unichar_to_utf8(c, utf8);
+		g_autofree char *q = rc_go_quote(utf8);
+		q[strlen(q) - 1] = '\0';
+		shown = g_strdup_printf("'%s'", q + 1);
+	}
+	g_set_error(error, RC_ERROR, RC_ERROR_CONFIG, "invalid character %s %s", shown, context);
+	return FALSE;
+}
+
+static void
+json_ws(JsonScan *j)
+{
+	while (j->i < j->n && strchr(" \t\r\n", j->s[j->i]) != NULL && j->s[j->i] != '\0')
+		j->i++;
+}
+
+static gboolean
+json_string(JsonScan *j, GError **error)
+{
+	j->i++; /* opening quote */
+	for (;;) {
+		if (j->i >= j->n)
+			return json_eof(error);
+		guchar c = (guchar)j->s[j->i];
+		if (c == '"') {
+			j->i++;
+			return TRUE;
+		}
+		if (c < 0x20)
+			return json_bad(c, "in string literal", error);
+		j->i++;
+		if (c != '\\')
+			continue;
+		if (j->i >= j->n)
+			return json_eof(error);
+		c = (guchar)j->s[j->i++];
+		if (c == 'u') {
+			for (int k = 0; k < 4; k++) {
+				if (j->i >= j->n)
+					return json_eof(error);
+				c = (guchar)j->s[j->i++];
+				if (!g_ascii_isxdigit(c))
+					return json_bad(c, "in \\u hexadecimal character escape", error);
+			}
+		} else if (strchr("\"\\/bfnrt", c) == NULL || c == '\0') {
+			return json_bad(c, "in string escape code", error);
+		}
+	}
+}
+
+static gboolean
+json_digits(JsonScan *j)
+{
+	gsize start = j->i;
+	while (j->i < j->n && g_ascii_isdigit(j->s[j->i]))
+		j->i++;
+	return j->i > start;
+}
+
+static gboolean
+json_number(JsonScan *j, GError **error)
+{
+	if (j->s[j->i] == '-') {
+		j->i++;
+		if (j->i >= j->n)
+			return json_eof(error);
+		if (!g_ascii_isdigit(j->s[j->i]))
+			return json_bad((guchar)j->s[j->i], "in numeric literal", error);
+	}
+	if (j->s[j->i] == '0')
+		j->i++;
+	else
+		json_digits(j);
+	if (j->i < j->n && j->s[j->i] == '.') {
+		j->i++;
+		if (j->i >= j->n)
+			return json_eof(error);
+		if (!json_digits(j))
+			return json_bad((guchar)j->s[j->i], "after decimal point in numeric literal",
+					error);
+	}
+	if (j->i < j->n && (j->s[j->i] == 'e' || j->s[j->i] == 'E')) {
+		j->i++;
+		if (j->i < j->n && (j->s[j->i] == '+' || j->s[j->i] == '-'))
+			j->i++;
+		if (j->i >= j->n)
+			return json_eof(error);
+		if (!json_digits(j))
+			return json_bad((guchar)j->s[j->i], "in exponent of numeric literal", error);
+	}
+	return TRUE;
+}
+
+static gboolean
+json_literal(JsonScan *j, const char *word, GError **error)
+{
+	for (gsize k = 0; word[k] != '\0'; k++, j->i++) {
+		if (j->i >= j->n)
+			return json_eof(error);
+		if (j->s[j->i] != word[k]) {
+			g_autofree char *context =
+			    g_strdup_printf("in literal %s (expecting '%c')", word, word[k]);
+			return json_bad((guchar)j->s[j->i], context, error);
+		}
+	}
+	return TRUE;
+}
+
+static gboolean
+json_value(JsonScan *j, int depth, GError **error)
+{
+	json_ws(j);
+	if (j->i >= j->n)
+		return json_eof(error);
+	guchar c = (guchar)j->s[j->i];
+	if (c == '{' || c == '[') {
+		if (depth >= RC_CONFIG_JSON_MAX_DEPTH) {
+			g_set_error(error, RC_ERROR, RC_ERROR_CONFIG, "JSON nested deeper than %d levels",
+				    RC_CONFIG_JSON_MAX_DEPTH);
+			return FALSE;
+		}
+		gboolean object = c == '{';
+		char close = object ? '}' : ']';
+		j->i++;
+		json_ws(j);
+		if (j->i >= j->n)
+			return json_eof(error);
+		if (j->s[j->i] == close) {
+			j->i++;
+			return TRUE;
+		}
+		for (;;) {
+			if (object) {
+				json_ws(j);
+				if (j->i >= j->n)
+					return json_eof(error);
+				if (j->s[j->i] != '"')
+					return json_bad((guchar)j->s[j->i],
+							"looking for beginning of object key string", error);
+				if (!json_string(j, error))
+					return FALSE;
+				json_ws(j);
+				if (j->i >= j->n)
+					return json_eof(error);
+				if (j->s[j->i] != ':')
+					return json_bad((guchar)j->s[j->i], "after object key", error);
+				j->i++;
+			}
+			if (!json_value(j, depth + 1, error))
+				return FALSE;
+			json_ws(j);
+			if (j->i >= j->n)
+				return json_eof(error);
+			if (j->s[j->i] == ',') {
+				j->i++;
+				continue;
+			}
+			if (j->s[j->i] == close) {
+				j->i++;
+				return TRUE;
+			}
+			return json_bad((guchar)j->s[j->i],
+					object ? "after object key:value pair" : "after array element",
+					error);
+		}
+	}
+	if (c == '"')
+		return json_string(j, error);
+	if (c == '-' || g_ascii_isdigit(c))
+		return json_number(j, error);
+	if (c == 't')
+		return json_literal(j, "true", error);
+	if (c == 'f')
+		return json_literal(j, "false", error);
+	if (c == 'n')
+		return json_literal(j, "null", error);
+	return json_bad(c, "looking for beginning of value", error);
+}
+
 static gboolean
 json_prescan(const char *text, GError **error)
 {
-	int depth = 0;
-	gboolean in_string = FALSE;
-	for (const char *p = text; *p; p++) {
-		if (in_string) {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			else if (*p == '"')
-				in_string = FALSE;
-			continue;
-		}
-		if (*p == '"') {
-			in_string = TRUE;
-		} else if (*p == '[' || *p == '{') {
-			if (++depth > RC_CONFIG_JSON_MAX_DEPTH) {
-				g_set_error(error, RC_ERROR, RC_ERROR_CONFIG,
-					    "JSON nested deeper than %d levels",
-					    RC_CONFIG_JSON_MAX_DEPTH);
-				return FALSE;
-			}
-		} else if (*p == ']' || *p == '}') {
-			depth--;
-		}
-	}
-	if (in_string || depth > 0) {
-		g_set_error(error, RC_ERROR, RC_ERROR_CONFIG, "unexpected end of JSON input");
+	JsonScan j = {text, 0, strlen(text)};
+	if (!json_value(&j, 0, error))
 		return FALSE;
-	}
+	json_ws(&j);
+	if (j.i < j.n)
+		return json_bad((guchar)j.s[j.i], "after top-level value", error);
 	return TRUE;
 }
 

@@ -294,6 +294,23 @@ test_cli_errors(Fixture *f, gconstpointer data)
 			  "error setting config value for field nodecost: type error (expected map[string]float64)");
 	assert_argv_error(f, ARGS("--tcp-listener", "1", "nodecost={\"a\":1"),
 			  "error setting config value for field nodecost: unexpected end of JSON input");
+	/* JSON syntax errors in Go's encoding/json wording. */
+	assert_argv_error(f, ARGS("--tcp-listener", "1", "nodecost={\"a\":x}"),
+			  "error setting config value for field nodecost: invalid character 'x' looking for beginning of value");
+	assert_argv_error(f, ARGS("--tcp-listener", "1", "nodecost={a:1}"),
+			  "error setting config value for field nodecost: invalid character 'a' looking for beginning of object key string");
+	assert_argv_error(f, ARGS("--tcp-listener", "1", "nodecost={\"a\":1}x"),
+			  "error setting config value for field nodecost: invalid character 'x' after top-level value");
+	assert_argv_error(f, ARGS("--tcp-listener", "1", "nodecost={\"a\" 1}"),
+			  "error setting config value for field nodecost: invalid character '1' after object key");
+	assert_argv_error(f, ARGS("--tcp-listener", "1", "allowedpeers=[\"a\" \"b\"]"),
+			  "error setting config value for field allowedpeers: invalid character '\"' after array element");
+	assert_argv_error(f, ARGS("--tcp-listener", "1", "allowedpeers=[tru]"),
+			  "error setting config value for field allowedpeers: invalid character ']' in literal true (expecting 'e')");
+	assert_argv_error(f, ARGS("--tcp-listener", "1", "allowedpeers=[1.]"),
+			  "error setting config value for field allowedpeers: invalid character ']' after decimal point in numeric literal");
+	assert_argv_error(f, ARGS("--tcp-listener", "1", "allowedpeers=[\"\\q\"]"),
+			  "error setting config value for field allowedpeers: invalid character 'q' in string escape code");
 	assert_argv_error(f, ARGS("--node", "id=a", "--node", "id=b"),
 			  "directive \"node\" is only allowed once");
 	assert_argv_error(f, ARGS("--version", "--node", "id=a"),
