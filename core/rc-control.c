@@ -7,8 +7,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -105,6 +107,10 @@ session_close(RcControlSession *session)
 	session->closing = TRUE;
 	if (session->control != NULL) {
 		g_hash_table_remove(session->control->sessions, session);
+		/* after a burst of sessions give the freed heap back to the system,
+		 * so the daemon's RSS returns to its idle size */
+		if (g_hash_table_size(session->control->sessions) == 0)
+			malloc_trim(0);
 		session->control = NULL;
 	}
 	g_io_stream_close_async(session->stream, G_PRIORITY_DEFAULT, NULL, session_closed_cb,
@@ -1006,6 +1012,8 @@ start_unix(ControlService *cs, const char *filename, gint64 permissions, GError 
 	sock = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT,
 			    &local);
 	addr = g_unix_socket_address_new(filename);
+	if (sock != NULL)
+		g_socket_set_listen_backlog(sock, SOMAXCONN); /* Go listens with SOMAXCONN */
 	if (sock == NULL || !g_socket_bind(sock, addr, FALSE, &local) ||
 	    !g_socket_listen(sock, &local)) {
 		g_set_error(error, RC_ERROR, RC_ERROR_CONFIG,
@@ -1043,6 +1051,7 @@ listen_tcp_address(GInetAddress *ip, guint16 port, GError **error)
 	if (sock == NULL)
 		return NULL;
 	addr = g_inet_socket_address_new(ip, port);
+	g_socket_set_listen_backlog(sock, SOMAXCONN); /* Go listens with SOMAXCONN */
 	/* allow_reuse: SO_REUSEADDR (control.md 1.3 step 5, 8 #13) */
 	if (!g_socket_bind(sock, addr, TRUE, error) || !g_socket_listen(sock, error))
 		return NULL;

@@ -66,8 +66,9 @@
 /* JSON nesting depth of a command line (STYLE.md 4); json-glib recurses. */
 #define RC_CONTROL_JSON_MAX_DEPTH 64
 /* Read buffer of a session: bytes after a command line stay here for the
- * next consumer (control.md 2.2). */
-#define RC_CONTROL_READ_BUFFER 65536
+ * next consumer (control.md 2.2).  Small: idle sessions cost little; lines
+ * longer than this are collected separately up to RC_CONTROL_MAX_LINE. */
+#define RC_CONTROL_READ_BUFFER 4096
 /* Bridge buffers of `connect` (control.md 3.5 step 4). */
 #define RC_CONTROL_BRIDGE_BUFFER 65536
 /* TLS handshake deadline on the TCP control listener (control.md 1.4). */
