@@ -167,12 +167,21 @@ rc_tls_store_free(RcTlsStore *store)
 	g_free(store);
 }
 
+static void
+rc_tls_core_cleanup(gpointer data)
+{
+	RcCore *core = data;
+	g_clear_pointer(&core->tls, rc_tls_store_free);
+}
+
 RcTlsStore *
 rc_tls_store_get(RcCore *core)
 {
 	g_return_val_if_fail(core != NULL, NULL);
-	if (core->tls == NULL)
+	if (core->tls == NULL) {
 		core->tls = rc_tls_store_new();
+		rc_core_add_cleanup(core, rc_tls_core_cleanup, core);
+	}
 	return core->tls;
 }
 

@@ -33,8 +33,8 @@ RcTlsStore *rc_tls_store_new(void);
 void rc_tls_store_free(RcTlsStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RcTlsStore, rc_tls_store_free)
 
-/* (transfer none) core->tls, created on first use.  rc_core_free() must call
- * rc_tls_store_free(core->tls). */
+/* (transfer none) core->tls, created on first use (freed by rc_core_free
+ * through rc_core_add_cleanup). */
 RcTlsStore *rc_tls_store_get(RcCore *core);
 
 /* Prepare a tls-server (`server`) or tls-client from its a{sv} parameters

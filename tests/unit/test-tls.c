@@ -1256,6 +1256,91 @@ test_mesh_session_node_id_checks(void)
 	g_assert_cmpstr(error->message, ==, "unknown TLS config nope");
 }
 
+/* ------------------------------------------------------------------ receptorctl (sync) */
+
+typedef struct {
+	RcTlsConfig *config;
+	GIOStream *base;
+	GIOStream *tls;
+	GError *error;
+} SyncServer;
+
+static gpointer
+sync_server_thread(gpointer data)
+{
+	SyncServer *s = data;
+	s->tls = rc_tls_wrap_sync(s->config, s->base, NULL, NULL, &s->error);
+	if (s->tls != NULL) {
+		char buf[16] = { 0 };
+		gsize n = 0;
+		/* echo one message */
+		if (g_input_stream_read_all(g_io_stream_get_input_stream(s->tls), buf, 4, &n, NULL,
+					    &s->error))
+			g_output_stream_write_all(g_io_stream_get_output_stream(s->tls), buf, n,
+						  NULL, NULL, &s->error);
+	}
+	return NULL;
+}
+
+/* receptorctl's --insecureskipverify skips only the host-name check. */
+static char *
+ctl_connect(RcTlsStore *store, const char *server_name, gboolean insecure, const char *server_cfg)
+{
+	g_autoptr(RcTlsConfig) server = lookup(store, server_cfg, TRUE);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(RcTlsConfig) client =
+		rc_tls_config_new_ctl_client(certs.ca, NULL, NULL, insecure, &error);
+	g_autoptr(GIOStream) a = NULL;
+	g_autoptr(GIOStream) b = NULL;
+	g_autoptr(GIOStream) tls = NULL;
+	SyncServer s = { server, NULL, NULL, NULL };
+	GThread *thread;
+	char *result = NULL;
+	g_assert_no_error(error);
+	socket_pair(&a, &b);
+	s.base = a;
+	thread = g_thread_new("tls-server", sync_server_thread, &s);
+	tls = rc_tls_wrap_sync(client, b, server_name, NULL, &error);
+	if (tls != NULL) {
+		char buf[8] = { 0 };
+		gsize n = 0;
+		g_assert_true(g_output_stream_write_all(g_io_stream_get_output_stream(tls), "ping",
+							4, NULL, NULL, &error));
+		g_assert_true(g_input_stream_read_all(g_io_stream_get_input_stream(tls), buf, 4, &n,
+						      NULL, &error));
+		g_assert_cmpmem(buf, n, "ping", 4);
+		g_clear_object(&tls);
+	} else {
+		result = g_strdup(error->message);
+		g_clear_object(&b); /* the server sees EOF */
+	}
+	g_thread_join(thread);
+	g_clear_object(&s.tls);
+	g_clear_error(&s.error);
+	return result;
+}
+
+static void
+test_ctl_client_sync(void)
+{
+	g_autoptr(RcTlsStore) store = standard_store();
+	g_autofree char *ok = NULL, *ok2 = NULL, *host = NULL, *untrusted = NULL;
+	ASSERT_ADD_OK(store, TRUE, server_params("u", certs.untrusted_crt, certs.untrusted_key),
+		      "node1");
+	ok = ctl_connect(store, "localhost", FALSE, "plain");
+	g_assert_null(ok);
+	host = ctl_connect(store, "otherhost", FALSE, "plain");
+	g_assert_cmpstr(host, ==,
+			"tls: failed to verify certificate: x509: certificate is valid for "
+			"localhost, not otherhost");
+	ok2 = ctl_connect(store, "otherhost", TRUE, "plain");
+	g_assert_null(ok2);
+	untrusted = ctl_connect(store, "localhost", TRUE, "u");
+	g_assert_cmpstr(untrusted, ==,
+			"tls: failed to verify certificate: x509: certificate signed by unknown "
+			"authority");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1311,6 +1396,7 @@ main(int argc, char **argv)
 	g_test_add_func("/tls/stream/close-gives-peer-eof", test_stream_close_gives_eof);
 	g_test_add_func("/tls/binding/verifypeernodeid-on-and-off", test_peer_node_binding);
 	g_test_add_func("/tls/mesh/session-node-id-checks", test_mesh_session_node_id_checks);
+	g_test_add_func("/tls/ctl/sync-client-skips-only-hostname", test_ctl_client_sync);
 	ret = g_test_run();
 	rc_test_rmtree(certs.dir);
 	return ret;
