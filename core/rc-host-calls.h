@@ -31,6 +31,14 @@ void rc_host_mesh_dial_async(RcEntity *entity, const char *node, const char *ser
 GIOStream *rc_host_mesh_dial_finish(RcEntity *entity, GAsyncResult *result, GError **error);
 
 /* work (rc-workceptor.c) */
+gboolean rc_host_work_type_register(RcEntity *entity, const char *worktype,
+				    const RcWorkTypeOps *ops, gpointer type_data, GError **error);
+const char *rc_host_work_unit_id(RcWorkUnit *unit);
+const char *rc_host_work_unit_dir(RcWorkUnit *unit);
+GVariant *rc_host_work_unit_params(RcWorkUnit *unit);
+void rc_host_work_unit_update(RcWorkUnit *unit, guint32 state, const char *detail,
+			      gint64 stdout_size);
+gboolean rc_host_work_unit_launch_runner(RcWorkUnit *unit, const char *command, GError **error);
 
 /* control (rc-control.c) */
 gboolean rc_host_control_add_command(RcEntity *entity, const char *name,

@@ -57,6 +57,12 @@ static const RcHost rc_host_table = {
 	.mesh_dial_async = rc_host_mesh_dial_async,
 	.mesh_dial_finish = rc_host_mesh_dial_finish,
 	/* work (rc-workceptor.c) */
+	.work_type_register = rc_host_work_type_register,
+	.work_unit_id = rc_host_work_unit_id,
+	.work_unit_dir = rc_host_work_unit_dir,
+	.work_unit_params = rc_host_work_unit_params,
+	.work_unit_update = rc_host_work_unit_update,
+	.work_unit_launch_runner = rc_host_work_unit_launch_runner,
 	/* control (rc-control.c) */
 	.control_add_command = rc_host_control_add_command,
 	.control_reply = rc_host_control_reply,

@@ -18,9 +18,6 @@
 #include "rc-entity.h"
 #include "rc-log.h"
 #include "rc-work-control.h"
-
-/* TEMPORARY: rc-work-control.c joins the build with rc-control.c */
-extern gboolean rc_work_control_register(RcWorkceptor *wc, GError **error) __attribute__((weak));
 #include "rc-work-sign.h"
 #include "rc-work-statusfile.h"
 
@@ -119,8 +116,7 @@ rc_workceptor_new(RcCore *core, GError **error)
 
 	core->workceptor = wc;
 	rc_core_add_cleanup(core, (GDestroyNotify)rc_workceptor_free, wc);
-	/* TEMPORARY until rc-control.c is in the build: weak reference */
-	if (rc_work_control_register != NULL && !rc_work_control_register(wc, error))
+	if (!rc_work_control_register(wc, error))
 		return NULL; /* wc stays owned by core */
 	/* One scan after every work type registered, before any control
 	 * connection is served (work.md 5.2): a high-priority idle runs in the
