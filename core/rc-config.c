@@ -1180,7 +1180,24 @@ rc_config_dump(RcConfig *config)
 	GString *out = g_string_new(NULL);
 	for (guint i = 0; config != NULL && i < config->items->len; i++) {
 		RcConfigItem *item = config->items->pdata[i];
-		g_autofree char *params = g_variant_print(item->params, FALSE);
+		/* Secret values are never shown (RC_PARAM_SECRET). */
+		g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+		GVariantIter iter;
+		const char *key;
+		GVariant *value;
+		g_variant_iter_init(&iter, item->params);
+		while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+			gboolean secret = FALSE;
+			for (const RcParamDesc *p = item->desc->params; p != NULL && p->name != NULL; p++)
+				secret = secret || (strcmp(p->name, key) == 0 && (p->flags & RC_PARAM_SECRET));
+			if (secret)
+				g_variant_builder_add(&b, "{sv}", key, g_variant_new_string("(secret)"));
+			else
+				g_variant_builder_add(&b, "{sv}", key, value);
+			g_variant_unref(value);
+		}
+		g_autoptr(GVariant) shown = g_variant_ref_sink(g_variant_builder_end(&b));
+		g_autofree char *params = g_variant_print(shown, FALSE);
 		g_string_append_printf(out, "%s %s\n", item->desc->name, params);
 	}
 	return g_string_free(out, FALSE);

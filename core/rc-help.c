@@ -172,7 +172,8 @@ rc_help_render(RcRegistry *registry, const char *prog)
 		const char *sep = " ";
 		for (guint i = 0; i < list->len; i++) {
 			const RcLookup *l = list->pdata[i];
-			if (g_strcmp0(l->plugin, plugins->pdata[j]) != 0 || l->desc == NULL)
+			if (g_strcmp0(l->plugin, plugins->pdata[j]) != 0 || l->desc == NULL ||
+			    (l->desc->flags & RC_ENTITY_HIDDEN))
 				continue;
 			g_autofree char *name = g_ascii_strdown(l->desc->name, -1);
 			g_string_append_printf(out, "%s--%s", sep, name);

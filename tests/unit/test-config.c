@@ -693,6 +693,24 @@ test_defaults_and_required(Fixture *f, gconstpointer data)
 			  "failed to parse TokenExpiration -- valid examples include '1.5h', '30m', '30m10s'");
 }
 
+static const RcParamDesc secret_params[] = {
+    {"token", RC_PARAM_STRING, RC_PARAM_SECRET | RC_PARAM_BARE, NULL, "A secret"}, {NULL}};
+static const RcEntityDesc secret_entity = {sizeof(RcEntityDesc), "secret-thing",
+					   RC_ENTITY_SERVICE, 0, NULL, secret_params, NULL};
+
+static void
+test_secret_not_dumped(Fixture *f, gconstpointer data)
+{
+	rc_registry_add_core(f->registry, &secret_entity);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(RcConfig) c = parse_strv(f, ARGS("--secret-thing", "hunter2"), &error);
+	g_assert_no_error(error);
+	g_autofree char *d = rc_config_dump(c);
+	g_assert_cmpstr(d, ==, "secret-thing {'token': <'(secret)'>}\nnode {'datadir': <'/tmp/receptor'>}\n");
+	g_autoptr(GVariant) v = item_param(c, 0, "token");
+	g_assert_cmpstr(g_variant_get_string(v, NULL), ==, "hunter2");
+}
+
 static void
 test_origins_and_flags(Fixture *f, gconstpointer data)
 {
@@ -1050,6 +1068,7 @@ main(int argc, char **argv)
 	ADD("/config/argv/missing-plugin-and-unimplemented-entity-named", test_cli_lookup_not_installed);
 	ADD("/config/argv/config-v2-refused", test_cli_config_v2_refused);
 	ADD("/config/argv/origins-help-completion-and-reload-file", test_origins_and_flags);
+	ADD("/config/dump/secret-values-masked", test_secret_not_dumped);
 	ADD("/config/yaml/error-catalogue-with-file-line-column", test_yaml_errors);
 	ADD("/config/yaml/empty-file-and-first-document-only", test_yaml_empty_and_documents);
 	ADD("/config/yaml/anchors-aliases-and-merge-keys", test_yaml_anchors_and_merge);
