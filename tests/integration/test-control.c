@@ -543,8 +543,8 @@ test_three_node_status_json(Fixture *f, gconstpointer data)
 
 	s1 = g_strdup_printf("- tcp-listener:\n    port: %u\n", p1);
 	start_simple(f, "node1", s1);
-	s2 = g_strdup_printf("- tcp-listener:\n    port: %u\n- tcp-peer:\n    address: 127.0.0.1:%u\n"
-			     "    cost: 2.5\n", p2, p1);
+	s2 = g_strdup_printf("- tcp-listener:\n    port: %u\n- tcp-peer:\n    address: 127.0.0.1:%u\n",
+			     p2, p1);
 	start_simple(f, "node2", s2);
 	s3 = g_strdup_printf("- tcp-peer:\n    address: 127.0.0.1:%u\n", p2);
 	start_simple(f, "node3", s3);
@@ -562,7 +562,16 @@ test_three_node_status_json(Fixture *f, gconstpointer data)
 		JsonObject *c = json_array_get_object_element(conns, 0);
 		g_assert_cmpuint(json_array_get_length(conns), ==, 1);
 		g_assert_cmpstr(json_object_get_string_member(c, "NodeID"), ==, "node2");
-		g_assert_cmpfloat(json_object_get_double_member(c, "Cost"), ==, 2.5);
+		g_assert_cmpfloat(json_object_get_double_member(c, "Cost"), ==, 1.0);
+	}
+	{
+		/* raw bytes: integral costs without ".0", maps sorted (control.md 2.9) */
+		g_autofree char *raw = exchange(sock1, 0, "status\n");
+		g_assert_nonnull(strstr(raw, "\"Connections\":[{\"NodeID\":\"node2\",\"Cost\":1}],"
+					     "\"KnownConnectionCosts\":{\"node1\":{\"node2\":1},"
+					     "\"node2\":{\"node1\":1,\"node3\":1},"
+					     "\"node3\":{\"node2\":1}},\"NodeID\":\"node1\","
+					     "\"RoutingTable\":{\"node2\":\"node2\",\"node3\":\"node2\"},"));
 	}
 	g_clear_pointer(&out, g_free);
 	g_clear_pointer(&err, g_free);
