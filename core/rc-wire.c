@@ -381,17 +381,15 @@ sorted_keys(GHashTable *table)
 /* ------------------------------------------------------------ JSON parsing (3.2) */
 
 /* Before json-glib sees a body: bound its size and nesting depth (json-glib's
- * parser recurses), refuse NUL bytes (invalid JSON anyway), and note whether a
- * '-' occurs outside strings (json-glib saturates integer literals and folds
- * negatives into the same gint64, wire.md 3.4; without any '-' a negative
- * gint64 can only be a value in [2^63, 2^64)). */
+ * parser recurses), refuse NUL bytes (invalid JSON anyway), and find where the
+ * top-level value ends (*root_end). */
 static gboolean
-json_prescan(const guint8 *b, gsize len, gboolean *has_minus, GError **error)
+json_prescan(const guint8 *b, gsize len, gsize *root_end, GError **error)
 {
 	gboolean in_str = FALSE, esc = FALSE;
 	guint depth = 0;
 
-	*has_minus = FALSE;
+	*root_end = len;
 	if (len > RC_WIRE_JSON_MAX_BODY) {
 		g_set_error(error, RC_ERROR, RC_ERROR_PROTOCOL, "JSON body too large (%" G_GSIZE_FORMAT " bytes)", len);
 		return FALSE;
@@ -425,11 +423,8 @@ json_prescan(const guint8 *b, gsize len, gboolean *has_minus, GError **error)
 			break;
 		case ']':
 		case '}':
-			if (depth > 0)
-				depth--;
-			break;
-		case '-':
-			*has_minus = TRUE;
+			if (depth > 0 && --depth == 0 && *root_end == len)
+				*root_end = i + 1;
 			break;
 		default:
 			break;
@@ -438,9 +433,23 @@ json_prescan(const guint8 *b, gsize len, gboolean *has_minus, GError **error)
 	return TRUE;
 }
 
+static gboolean
+json_is_space(guint8 c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static gboolean
+json_only_space(const guint8 *b, gsize from, gsize len)
+{
+	for (gsize i = from; i < len; i++)
+		if (!json_is_space(b[i]))
+			return FALSE;
+	return TRUE;
+}
+
 typedef struct {
 	JsonParser *parser;
-	gboolean has_minus;
 } JsonDoc;
 
 static void
@@ -450,28 +459,129 @@ json_doc_clear(JsonDoc *doc)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(JsonDoc, json_doc_clear)
 
+/* json-glib 1.6 reads integer literals with strtoull and stores a gint64, so a
+ * negative literal, a literal in [2^63, 2^64) and a saturated one (>= 2^64)
+ * can look alike (wire.md 3.4). Rewrite every negative or >= 2^64 integer
+ * literal as a float literal ("-5" -> "-5.0"): json-glib then parses it with
+ * g_ascii_strtod (correctly rounded, keeps -0), and every integer node left is
+ * an exact uint64. Go rejects these literals for its unsigned fields anyway,
+ * and accepts them as float64 costs. Returns NULL when nothing needs rewriting. */
+static char *
+json_fix_numbers(const char *t, gsize len)
+{
+	g_autoptr(GString) out = NULL;
+	gboolean in_str = FALSE, esc = FALSE;
+	gsize copied = 0, i = 0;
+
+	while (i < len) {
+		char c = t[i];
+		gsize start, digits = 0, first_digit;
+		gboolean is_int = TRUE, neg;
+
+		if (in_str) {
+			if (esc)
+				esc = FALSE;
+			else if (c == '\\')
+				esc = TRUE;
+			else if (c == '"')
+				in_str = FALSE;
+			i++;
+			continue;
+		}
+		if (c == '"') {
+			in_str = TRUE;
+			i++;
+			continue;
+		}
+		if (c != '-' && !g_ascii_isdigit(c)) {
+			i++;
+			continue;
+		}
+		start = i;
+		neg = c == '-';
+		while (i < len && (g_ascii_isdigit(t[i]) || t[i] == '-' || t[i] == '+' ||
+				   t[i] == '.' || t[i] == 'e' || t[i] == 'E')) {
+			if (g_ascii_isdigit(t[i]))
+				digits++;
+			else if (i > start)
+				is_int = FALSE;
+			i++;
+		}
+		if (!is_int || digits == 0)
+			continue;
+		first_digit = start + (neg ? 1 : 0);
+		while (first_digit < i - 1 && t[first_digit] == '0')
+			first_digit++;
+		if (!neg) {
+			gsize nd = i - first_digit;
+			/* 18446744073709551615 = 2^64 - 1 has 20 digits */
+			if (nd < 20 || (nd == 20 && memcmp(t + first_digit, "18446744073709551615", 20) <= 0))
+				continue;
+		}
+		if (out == NULL)
+			out = g_string_sized_new(len + 16);
+		g_string_append_len(out, t + copied, (gssize)(i - copied));
+		g_string_append(out, ".0");
+		copied = i;
+	}
+	if (out == NULL)
+		return NULL;
+	g_string_append_len(out, t + copied, (gssize)(len - copied));
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
 /* Parse; *root is NULL for a JSON null document. */
 static gboolean
 json_doc_load(JsonDoc *doc, const guint8 *body, gsize len, JsonNode **root, GError **error)
 {
 	g_autofree char *fixed = NULL;
+	g_autofree char *numbers = NULL;
 	const char *text = (const char *)body;
 	g_autoptr(GError) local = NULL;
 	JsonNode *r;
+	gsize root_end = 0, i = 0;
 
 	*root = NULL;
 	if (body == NULL || len == 0) {
 		g_set_error_literal(error, RC_ERROR, RC_ERROR_PROTOCOL, "unexpected end of JSON input");
 		return FALSE;
 	}
-	if (!json_prescan(body, len, &doc->has_minus, error))
+	if (!json_prescan(body, len, &root_end, error))
 		return FALSE;
+	/* Every body is an object or null. Checking the document's shape here
+	 * also keeps json-glib 1.6 away from input it leaks on: a complete value
+	 * followed by more text ("1[]", "{}[]"). */
+	while (i < len && json_is_space(body[i]))
+		i++;
+	if (i < len && body[i] == 'n') {
+		i += 4;
+		if (i > len || memcmp(body + i - 4, "null", 4) != 0 || !json_only_space(body, i, len)) {
+			g_set_error_literal(error, RC_ERROR, RC_ERROR_PROTOCOL, "invalid JSON");
+			return FALSE;
+		}
+		return TRUE; /* JSON null: *root stays NULL */
+	}
+	if (i == len || body[i] != '{') {
+		g_set_error_literal(error, RC_ERROR, RC_ERROR_PROTOCOL,
+				    "cannot unmarshal non-object into a message");
+		return FALSE;
+	}
+	if (!json_only_space(body, root_end, len)) {
+		g_set_error_literal(error, RC_ERROR, RC_ERROR_PROTOCOL,
+				    "invalid character after top-level value");
+		return FALSE;
+	}
 	/* Go decodes invalid UTF-8 inside strings as U+FFFD (wire.md 3.2); json-glib
 	 * refuses the whole document, so repair first. */
 	if (!g_utf8_validate_len(text, len, NULL)) {
 		fixed = g_utf8_make_valid(text, (gssize)len);
 		text = fixed;
 		len = strlen(fixed);
+	}
+	numbers = json_fix_numbers(text, len);
+	if (numbers != NULL) {
+		text = numbers;
+		len = strlen(numbers);
 	}
 	doc->parser = json_parser_new_immutable();
 	if (!json_parser_load_from_data(doc->parser, text, (gssize)len, &local)) {
@@ -514,6 +624,19 @@ json_field(JsonObject *obj, const char *field)
 	return found;
 }
 
+/* json-glib's scanner accepts escapes JSON does not have (octal "\\210"), which
+ * can produce invalid UTF-8 from valid input; Go refuses such bodies. */
+static gboolean
+json_check_text(const char *s, GError **error)
+{
+	if (s != NULL && !g_utf8_validate(s, -1, NULL)) {
+		g_set_error_literal(error, RC_ERROR, RC_ERROR_PROTOCOL,
+				    "invalid escape sequence in JSON string");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean
 json_get_string(JsonNode *n, const char *field, char **out, GError **error)
 {
@@ -524,6 +647,8 @@ json_get_string(JsonNode *n, const char *field, char **out, GError **error)
 			    "cannot unmarshal non-string into field %s of type string", field);
 		return FALSE;
 	}
+	if (!json_check_text(json_node_get_string(n), error))
+		return FALSE;
 	g_free(*out);
 	*out = g_strdup(json_node_get_string(n));
 	return TRUE;
@@ -543,32 +668,22 @@ json_get_bool(JsonNode *n, const char *field, gboolean *out, GError **error)
 	return TRUE;
 }
 
-/* An unsigned integer field: plain integer literal, in range (wire.md 3.2). */
+/* An unsigned integer field: plain integer literal, in range (wire.md 3.2).
+ * After json_fix_numbers an integer node is always a literal in [0, 2^64). */
 static gboolean
-json_get_uint(const JsonDoc *doc, JsonNode *n, const char *field, guint64 max, guint64 *out,
-	      GError **error)
+json_get_uint(JsonNode *n, const char *field, guint64 max, guint64 *out, GError **error)
 {
-	gint64 v;
 	guint64 u;
 
 	if (n == NULL || JSON_NODE_HOLDS_NULL(n))
 		return TRUE;
 	if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64) {
 		g_set_error(error, RC_ERROR, RC_ERROR_PROTOCOL,
-			    "cannot unmarshal non-integer into field %s of unsigned integer type", field);
+			    "cannot unmarshal number or non-number into field %s of type uint", field);
 		return FALSE;
 	}
-	v = json_node_get_int(n);
-	if (v < 0 && doc->has_minus) {
-		/* a negative literal (or, ambiguously, a value >= 2^63 in a body that
-		 * also holds a '-' somewhere) */
-		g_set_error(error, RC_ERROR, RC_ERROR_PROTOCOL,
-			    "cannot unmarshal number into field %s: out of range", field);
-		return FALSE;
-	}
-	u = (guint64)v;
-	if (u == G_MAXUINT64 || u > max) {
-		/* json-glib saturates at 2^64-1: treat it as overflow */
+	u = (guint64)json_node_get_int(n);
+	if (u > max) {
 		g_set_error(error, RC_ERROR, RC_ERROR_PROTOCOL,
 			    "cannot unmarshal number into field %s: out of range", field);
 		return FALSE;
@@ -579,18 +694,13 @@ json_get_uint(const JsonDoc *doc, JsonNode *n, const char *field, guint64 max, g
 
 /* A float64 value (Connections costs). */
 static gboolean
-json_get_double(const JsonDoc *doc, JsonNode *n, const char *what, double *out, GError **error)
+json_get_double(JsonNode *n, const char *what, double *out, GError **error)
 {
 	if (n == NULL || JSON_NODE_HOLDS_NULL(n)) {
 		*out = 0.0;
 		return TRUE;
 	}
-	if (!JSON_NODE_HOLDS_VALUE(n)) {
-		g_set_error(error, RC_ERROR, RC_ERROR_PROTOCOL,
-			    "cannot unmarshal non-number into %s of type float64", what);
-		return FALSE;
-	}
-	if (json_node_get_value_type(n) == G_TYPE_DOUBLE) {
+	if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_DOUBLE) {
 		double d = json_node_get_double(n);
 		if (isinf(d) || isnan(d)) {
 			g_set_error(error, RC_ERROR, RC_ERROR_PROTOCOL,
@@ -600,24 +710,10 @@ json_get_double(const JsonDoc *doc, JsonNode *n, const char *what, double *out, 
 		*out = d;
 		return TRUE;
 	}
-	if (json_node_get_value_type(n) == G_TYPE_INT64) {
-		gint64 v = json_node_get_int(n);
-		if (v >= 0 || doc->has_minus) {
-			*out = (double)v;
-			if (v == G_MAXINT64 && doc->has_minus) {
-				g_set_error(error, RC_ERROR, RC_ERROR_PROTOCOL,
-					    "number for %s out of supported range", what);
-				return FALSE;
-			}
-			return TRUE;
-		}
-		if ((guint64)v == G_MAXUINT64) {
-			/* json-glib saturated the literal: its value is lost */
-			g_set_error(error, RC_ERROR, RC_ERROR_PROTOCOL,
-				    "number for %s out of supported range", what);
-			return FALSE;
-		}
-		*out = (double)(guint64)v;
+	if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64) {
+		/* a literal in [0, 2^64) (json_fix_numbers); the conversion rounds
+		 * correctly, as Go's parser does */
+		*out = (double)(guint64)json_node_get_int(n);
 		return TRUE;
 	}
 	g_set_error(error, RC_ERROR, RC_ERROR_PROTOCOL,
@@ -705,7 +801,7 @@ rc_routing_update_get_connection(const RcRoutingUpdate *ru, const char *node, do
 RcRoutingUpdate *
 rc_routing_update_decode(const guint8 *body, gsize len, GError **error)
 {
-	g_auto(JsonDoc) doc = {NULL, FALSE};
+	g_auto(JsonDoc) doc = {NULL};
 	g_autoptr(RcRoutingUpdate) ru = rc_routing_update_new();
 	JsonNode *root = NULL;
 	JsonObject *obj;
@@ -720,13 +816,13 @@ rc_routing_update_decode(const guint8 *body, gsize len, GError **error)
 
 	if (!json_get_string(json_field(obj, "NodeID"), "NodeID", &ru->node_id, error) ||
 	    !json_get_string(json_field(obj, "UpdateID"), "UpdateID", &ru->update_id, error) ||
-	    !json_get_uint(&doc, json_field(obj, "UpdateEpoch"), "UpdateEpoch", G_MAXUINT64,
+	    !json_get_uint(json_field(obj, "UpdateEpoch"), "UpdateEpoch", G_MAXUINT64,
 			   &ru->epoch, error) ||
-	    !json_get_uint(&doc, json_field(obj, "UpdateSequence"), "UpdateSequence",
+	    !json_get_uint(json_field(obj, "UpdateSequence"), "UpdateSequence",
 			   G_MAXUINT64, &ru->sequence, error) ||
 	    !json_get_string(json_field(obj, "ForwardingNode"), "ForwardingNode",
 			     &ru->forwarding_node, error) ||
-	    !json_get_uint(&doc, json_field(obj, "SuspectedDuplicate"), "SuspectedDuplicate",
+	    !json_get_uint(json_field(obj, "SuspectedDuplicate"), "SuspectedDuplicate",
 			   G_MAXUINT64, &ru->suspected_duplicate, error))
 		return NULL;
 
@@ -753,7 +849,8 @@ rc_routing_update_decode(const guint8 *body, gsize len, GError **error)
 		json_object_iter_init(&it, cobj);
 		while (json_object_iter_next(&it, &name, &node)) {
 			double cost = 0;
-			if (!json_get_double(&doc, node, "Connections value", &cost, error))
+			if (!json_check_text(name, error) ||
+			    !json_get_double(node, "Connections value", &cost, error))
 				return NULL;
 			g_hash_table_insert(ru->connections, g_strdup(name),
 					    g_memdup2(&cost, sizeof(cost)));
@@ -1136,7 +1233,7 @@ decode_tags(JsonNode *n, RcServiceAd *ad, GError **error)
 	json_object_iter_init(&it, o);
 	while (json_object_iter_next(&it, &name, &v)) {
 		g_autofree char *s = g_strdup("");
-		if (!json_get_string(v, "Tags value", &s, error))
+		if (!json_check_text(name, error) || !json_get_string(v, "Tags value", &s, error))
 			return FALSE;
 		g_hash_table_insert(ad->tags, g_strdup(name), g_steal_pointer(&s));
 	}
@@ -1148,7 +1245,7 @@ rc_service_ad_decode(const guint8 *body, gsize len, GError **error)
 {
 	static const char *const ad_fields[] = {"NodeID", "Service", "Time",
 						"ConnType", "Tags", "WorkCommands"};
-	g_auto(JsonDoc) doc = {NULL, FALSE};
+	g_auto(JsonDoc) doc = {NULL};
 	g_autoptr(RcServiceAd) ad = rc_service_ad_new();
 	JsonNode *root = NULL, *n;
 	JsonObject *obj;
@@ -1168,7 +1265,7 @@ rc_service_ad_decode(const guint8 *body, gsize len, GError **error)
 	}
 	if (!json_get_string(json_field(obj, "NodeID"), "NodeID", &ad->node_id, error) ||
 	    !json_get_string(json_field(obj, "Service"), "Service", &ad->service, error) ||
-	    !json_get_uint(&doc, json_field(obj, "ConnType"), "ConnType", G_MAXUINT8, &ct, error) ||
+	    !json_get_uint(json_field(obj, "ConnType"), "ConnType", G_MAXUINT8, &ct, error) ||
 	    !decode_tags(json_field(obj, "Tags"), ad, error) ||
 	    !decode_work_commands(json_field(obj, "WorkCommands"), ad, error) ||
 	    !json_get_bool(json_field(obj, "Cancel"), "Cancel", &ad->cancel, error))
@@ -1280,7 +1377,7 @@ rc_unreachable_free(RcUnreachable *u)
 RcUnreachable *
 rc_unreachable_decode(const guint8 *payload, gsize len, GError **error)
 {
-	g_auto(JsonDoc) doc = {NULL, FALSE};
+	g_auto(JsonDoc) doc = {NULL};
 	g_autoptr(RcUnreachable) u = rc_unreachable_new(NULL, NULL, NULL, NULL, NULL);
 	JsonNode *root = NULL;
 	JsonObject *obj;

@@ -556,6 +556,11 @@ test_route_rejects_bad_integers(void)
 		"{\"UpdateEpoch\":1.0}",
 		"{\"UpdateEpoch\":1e3}",
 		"{\"UpdateSequence\":-1}",
+		"{\"UpdateSequence\":-0}",
+		"{\"SuspectedDuplicate\":-9223372036854775809}",
+		"{\"UpdateEpoch\":1}[]",
+		"1[]",
+		"nullx",
 		"{\"UpdateEpoch\":18446744073709551616}",
 		"{\"UpdateEpoch\":99999999999999999999999}",
 		"{\"UpdateEpoch\":\"1\"}",
@@ -600,6 +605,35 @@ test_route_liberal_keys(void)
 	g_assert_cmpfloat(c, ==, 2.0);
 	g_assert_true(rc_routing_update_get_connection(ru, "d", &c));
 	g_assert_cmpfloat(c, ==, 0.0);
+}
+
+/* Go writes costs below 1e21 without exponent, so large integer literals,
+ * negative ones and -0 must come out as the same float64 (wire.md 3.1, 3.4). */
+static void
+test_route_integer_literal_costs(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(RcRoutingUpdate) ru = decode_str(
+		"{\"Connections\":{\"big\":803050589368980500000,\"max\":18446744073709551615,"
+		"\"neg\":-5,\"nz\":-0,\"e\":1e+21},\"UpdateEpoch\":18446744073709551615}",
+		&error);
+	g_autoptr(GBytes) enc = NULL;
+	double c = 0;
+	static const char want[] = "\x01{\"NodeID\":\"\",\"UpdateID\":\"\",\"UpdateEpoch\":"
+				   "18446744073709551615,\"UpdateSequence\":0,\"Connections\":{\"big\":"
+				   "803050589368980500000,\"e\":1e+21,\"max\":18446744073709552000,"
+				   "\"neg\":-5,\"nz\":-0},\"ForwardingNode\":\"\",\"SuspectedDuplicate\":0}";
+
+	g_assert_no_error(error);
+	g_assert_cmpuint(ru->epoch, ==, G_MAXUINT64);
+	g_assert_true(rc_routing_update_get_connection(ru, "big", &c));
+	g_assert_cmpfloat(c, ==, 803050589368980500000.0);
+	g_assert_true(rc_routing_update_get_connection(ru, "neg", &c));
+	g_assert_cmpfloat(c, ==, -5.0);
+	g_assert_true(rc_routing_update_get_connection(ru, "nz", &c));
+	g_assert_true(signbit(c));
+	enc = rc_routing_update_encode(ru);
+	g_assert_cmpmem(g_bytes_get_data(enc, NULL), g_bytes_get_size(enc), want, sizeof(want) - 1);
 }
 
 static void
@@ -781,6 +815,8 @@ main(int argc, char **argv)
 	g_test_add_func("/wire/route/uint64-fields-never-through-double", test_route_epoch_exact);
 	g_test_add_func("/wire/route/malformed-bodies-refused", test_route_rejects_bad_integers);
 	g_test_add_func("/wire/route/keys-case-insensitive-unknown-ignored", test_route_liberal_keys);
+	g_test_add_func("/wire/route/integer-literal-costs-read-as-go-does",
+			test_route_integer_literal_costs);
 	g_test_add_func("/wire/route/null-connections-reencoded-as-null",
 			test_route_null_connections_reflooded_as_null);
 	g_test_add_func("/wire/route/nan-cost-is-not-encoded", test_route_nan_cost_not_encoded);
