@@ -46,6 +46,16 @@ same_item(const RcConfigItem *a, const RcConfigItem *b)
 	       g_variant_equal(a->params, b->params);
 }
 
+static gboolean
+free_entities_cb(gpointer data)
+{
+	GPtrArray *entities = data;
+	for (guint i = 0; i < entities->len; i++)
+		rc_entity_free(entities->pdata[i]);
+	g_ptr_array_set_size(entities, 0);
+	return G_SOURCE_REMOVE;
+}
+
 /* Every error of a failed reload other than a non-reloadable change is code 4. */
 static gboolean
 fail4(GError **error, GError *cause)
@@ -63,6 +73,7 @@ rc_startup_reload(RcCore *core, GError **error)
 	g_autoptr(GPtrArray) items = g_ptr_array_new();
 	g_autoptr(GPtrArray) fresh = g_ptr_array_new_with_free_func((GDestroyNotify)rc_entity_free);
 	g_autoptr(GPtrArray) old = g_ptr_array_new();
+
 	g_autofree gboolean *matched = NULL;
 	GError *local = NULL;
 
@@ -138,8 +149,16 @@ rc_startup_reload(RcCore *core, GError **error)
 			g_ptr_array_add(old, e);
 	}
 	rc_startup_stop_entities(core, old);
-	for (guint i = 0; i < old->len; i++)
-		g_ptr_array_remove(core->entities, old->pdata[i]);
+	for (guint i = 0; i < old->len; i++) {
+		guint index;
+		if (g_ptr_array_find(core->entities, old->pdata[i], &index))
+			g_ptr_array_steal_index(core->entities, index);
+	}
+	/* Free them only after the callbacks their stop queued have run (a
+	 * closed link reports its end from an idle callback to the entity that
+	 * opened it). */
+	g_idle_add_full(G_PRIORITY_LOW, free_entities_cb, g_ptr_array_ref(old),
+			(GDestroyNotify)g_ptr_array_unref);
 	g_message("Reloading %u backends (%u before)", fresh->len, old->len);
 
 	/* step 5: start the new set */

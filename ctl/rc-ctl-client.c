@@ -276,7 +276,8 @@ rc_ctl_client_read_line(RcCtlClient *client, GError **error)
 
 	for (;;) {
 		gssize n;
-		nl = memchr(client->buf->data, '\n', client->buf->len);
+		nl = client->buf->len > 0 ? memchr(client->buf->data, '\n', client->buf->len)
+					  : NULL;
 		if (nl != NULL)
 			break;
 		n = fill(client, error);
