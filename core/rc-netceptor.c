@@ -192,13 +192,13 @@ rc_netceptor_name_from_hash(RcNetceptor *nc, guint64 hash)
 static void
 rc_netceptor_flood(RcNetceptor *nc, GBytes *message, RcLink *except)
 {
-	GHashTableIter iter;
-	gpointer value;
+	/* a send may end a link (and change the table): take a snapshot first */
+	g_autoptr(GList) links = g_hash_table_get_values(nc->by_node);
 
-	g_hash_table_iter_init(&iter, nc->by_node);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		if (value != except)
-			(void)rc_link_send(value, message);
+	for (GList *l = links; l != NULL; l = l->next) {
+		if (l->data != except && g_hash_table_lookup(nc->by_node,
+							     rc_link_get_remote_node(l->data)) == l->data)
+			(void)rc_link_send(l->data, message);
 	}
 }
 
@@ -924,6 +924,8 @@ rc_mesh_service_advertise(RcMeshService *service, guint8 conn_type, GVariant *ta
 	service->conn_type = conn_type;
 	g_clear_pointer(&service->tags, g_hash_table_unref);
 	if (tags != NULL) {
+		/* GLib convention: a floating `tags` is consumed */
+		g_autoptr(GVariant) owned = g_variant_ref_sink(tags);
 		GVariantIter iter;
 		const char *key;
 		GVariant *value;

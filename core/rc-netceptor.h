@@ -107,8 +107,8 @@ gboolean rc_mesh_service_send(RcMeshService *service, const char *node, const ch
 			      GBytes *payload, GError **error);
 
 /* Advertise the service (wire.md 7.7): conn_type RC_CONN_TYPE_*, `tags`
- * (nullable) an a{ss} or a{sv} of strings.  The first flood happens within
- * 5 s, then every 60 s.  Calling it again replaces type and tags. */
+ * (nullable) an a{ss} or a{sv} of strings (a floating reference is consumed).
+ * The first flood happens within 5 s, then every 60 s.  Calling it again replaces type and tags. */
 void rc_mesh_service_advertise(RcMeshService *service, guint8 conn_type, GVariant *tags);
 /* Withdraw the advertisement (Cancel flooded at once).  No-op when not advertised. */
 void rc_mesh_service_unadvertise(RcMeshService *service);

@@ -164,9 +164,8 @@ tnode_new(Fixture *f, const char *id, const char *firewall_text)
 	n->core = g_new0(RcCore, 1);
 	n->core->node_id = g_strdup(id);
 	if (firewall_text != NULL)
-		n->core->firewall_rules =
-			g_variant_ref_sink(g_variant_parse(G_VARIANT_TYPE("aa{sv}"), firewall_text,
-							   NULL, NULL, &error));
+		n->core->firewall_rules = g_variant_parse(G_VARIANT_TYPE("aa{sv}"), firewall_text,
+							  NULL, NULL, &error);
 	g_assert_no_error(error);
 	n->core->netceptor = rc_netceptor_new(n->core, &error);
 	g_assert_no_error(error);
@@ -196,9 +195,9 @@ static RcEntity *
 tnode_entity(TNode *n, const char *params_text)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) params = g_variant_ref_sink(
-		g_variant_parse(G_VARIANT_TYPE_VARDICT, params_text ? params_text : "@a{sv} {}", NULL,
-				NULL, &error));
+	/* g_variant_parse gives a non-floating reference */
+	g_autoptr(GVariant) params = g_variant_parse(
+		G_VARIANT_TYPE_VARDICT, params_text ? params_text : "@a{sv} {}", NULL, NULL, &error);
 	RcEntity *e;
 
 	g_assert_no_error(error);
@@ -427,6 +426,7 @@ test_ping_and_traceroute(Fixture *f, gconstpointer data)
 	tconnect(f, a, NULL, b, NULL);
 	tconnect(f, b, NULL, c, NULL);
 	g_assert_true(wait_route(a, "c", "b"));
+	g_assert_true(wait_route(c, "a", "b"));
 	do_ping(a, "c", 30, &r);
 	g_assert_true(r.ok);
 	g_assert_cmpstr(r.from, ==, "c");
@@ -582,6 +582,8 @@ test_firewall_reject(Fixture *f, gconstpointer data)
 	tconnect(f, n1, NULL, n2, NULL);
 	tconnect(f, n3, NULL, n2, NULL);
 	g_assert_true(wait_route(n1, "node3", "node2"));
+	g_assert_true(wait_route(n2, "node1", "node1"));
+	g_assert_true(wait_route(n3, "node1", "node2"));
 	do_ping(n1, "node2", 30, &r);
 	g_assert_true(r.ok);
 	do_ping(n1, "node3", 30, &r);
