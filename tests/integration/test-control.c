@@ -584,6 +584,100 @@ test_three_node_status_json(Fixture *f, gconstpointer data)
 	}
 }
 
+/* ------------------------------------------------------------------ TLS */
+
+static gboolean
+openssl(const char *dir, const char *cmdline)
+{
+	g_autofree char *full = g_strdup_printf("cd '%s' && openssl %s", dir, cmdline);
+	const char *argv[] = { "/bin/sh", "-c", full, NULL };
+	g_autofree char *err = NULL;
+	int rc = rc_test_run(argv, NULL, DEADLINE_S, NULL, &err);
+	if (rc != 0)
+		g_test_message("openssl %s: %s", cmdline, err);
+	return rc == 0;
+}
+
+static void
+test_tls_client_certificate_required(Fixture *f, gconstpointer data)
+{
+	guint16 port = rc_test_free_port();
+	g_autofree char *openssl_path = g_find_program_in_path("openssl");
+	g_autofree char *extra = NULL;
+	g_autofree char *address = g_strdup_printf("tls://127.0.0.1:%u", port);
+	g_autofree char *ca = g_strdup_printf("%s/ca.crt", f->dir);
+	g_autofree char *ccert = g_strdup_printf("%s/client.crt", f->dir);
+	g_autofree char *ckey = g_strdup_printf("%s/client.key", f->dir);
+	g_autofree char *out = NULL;
+	g_autofree char *err = NULL;
+	g_autofree char *ext = g_strdup_printf("%s/leaf.ext", f->dir);
+	RcTestNode *node;
+
+	if (openssl_path == NULL) {
+		g_test_skip("openssl not installed: cannot make test certificates");
+		return;
+	}
+	{
+		const char *argv[] = { rc_test_receptor_path(), "--help", NULL };
+		g_autofree char *help = NULL;
+		rc_test_run(argv, NULL, DEADLINE_S, &help, NULL);
+		if (help == NULL || strstr(help, "--tls-server:") == NULL) {
+			g_test_skip("tls-server is not registered in this build");
+			return;
+		}
+	}
+	g_assert_true(g_file_set_contents(ext,
+					  "subjectAltName=DNS:localhost,IP:127.0.0.1,"
+					  "otherName:1.3.6.1.4.1.2312.19.1;UTF8:node1\n"
+					  "extendedKeyUsage=serverAuth,clientAuth\n"
+					  "keyUsage=critical,digitalSignature\n"
+					  "authorityKeyIdentifier=keyid\n",
+					  -1, NULL));
+	g_assert_true(openssl(f->dir, "req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt "
+				      "-days 2 -subj /CN=ca -addext basicConstraints=critical,CA:TRUE "
+				      "-addext keyUsage=critical,keyCertSign,cRLSign"));
+	for (guint i = 0; i < 2; i++) {
+		const char *who = i == 0 ? "server" : "client";
+		g_autofree char *req = g_strdup_printf(
+			"req -newkey rsa:2048 -nodes -keyout %s.key -out %s.csr -subj /CN=%s", who,
+			who, who);
+		g_autofree char *sign = g_strdup_printf(
+			"x509 -req -in %s.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out %s.crt "
+			"-days 2 -extfile leaf.ext",
+			who, who);
+		g_assert_true(openssl(f->dir, req));
+		g_assert_true(openssl(f->dir, sign));
+	}
+	extra = g_strdup_printf("- tls-server:\n    name: ctltls\n    cert: %s/server.crt\n"
+				"    key: %s/server.key\n    requireclientcert: true\n"
+				"    clientcas: %s\n"
+				"- control-service:\n    service: ctltls\n    tcplisten: 127.0.0.1:%u\n"
+				"    tcptls: ctltls\n",
+				f->dir, f->dir, ca, port);
+	node = start_simple(f, "node1", extra);
+
+	/* with the client certificate: a normal session inside TLS */
+	g_assert_cmpint(run_ctl(address, &out, &err, "--rootcas", ca, "--cert", ccert, "--key",
+				ckey, "status", NULL),
+			==, 0);
+	g_assert_true(g_str_has_prefix(out, "Node ID: node1\n"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+
+	/* without it: refused, the daemon logs the handshake error (control.md 1.4) */
+	g_assert_cmpint(run_ctl(address, &out, &err, "--rootcas", ca, "status", NULL), ==, 1);
+	g_assert_cmpstr(out, ==, "");
+	g_assert_true(g_str_has_prefix(err, "ERROR: "));
+	g_assert_true(rc_test_node_wait_log(node, "TLS handshake error: ", DEADLINE_S));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+
+	/* an untrusted server (no --rootcas, system trust): cannot connect */
+	g_assert_cmpint(run_ctl(address, &out, &err, "--cert", ccert, "--key", ckey, "status", NULL),
+			==, 1);
+	g_assert_true(g_str_has_prefix(err, "ERROR: Could not connect to host 127.0.0.1 port "));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -602,6 +696,8 @@ main(int argc, char **argv)
 	    test_reload_adds_removes_peer_refuses_broken);
 	ADD("/control/mesh/three-nodes-status-json-routes-costs-traceroute",
 	    test_three_node_status_json);
+	ADD("/control/tls/client-certificate-required-and-refused",
+	    test_tls_client_certificate_required);
 #undef ADD
 	return g_test_run();
 }
