@@ -362,7 +362,8 @@ test_line_100_mib(void)
 	mesh_start(m, "n2", TRUE, p2, NULL);
 	mesh_start(m, "n3", TRUE, p3, NULL);
 	mesh_start(m, "n4", FALSE, p4, n4_extra);
-	if (!rc_test_node_wait_log(n1, "Routing table dump:", DEADLINE_S))
+	/* n1 routes to n4 through n2 (its "Routing table dump: dest:next-hop" line) */
+	if (!rc_test_node_wait_log(n1, " n4:n2", DEADLINE_S))
 		return;
 
 	gsize size = 100 * 1024 * 1024;
