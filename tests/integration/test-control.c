@@ -681,7 +681,7 @@ test_tls_client_certificate_required(Fixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	g_test_init(&argc, &argv, NULL); /* no ISOLATE_DIRS: GLib 2.74 leaks it under LSan */
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 	ADD("/control/unix/worked-example-errors-byte-exact", test_worked_example_errors);
 	ADD("/control/unix/partial-last-line-runs-at-eof", test_partial_last_line_runs_at_eof);
