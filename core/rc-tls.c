@@ -1822,6 +1822,29 @@ rc_tls_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
 		gnutls_transport_set_errno(self->session, EPIPE);
 		return -1;
 	}
+	if (!self->blocking && self->obuf->len == 0) {
+		/* Fast path: straight to the socket, queue only the rest. */
+		GError *local = NULL;
+		gssize n = g_pollable_output_stream_write_nonblocking(
+			G_POLLABLE_OUTPUT_STREAM(self->base_out), data, len, NULL, &local);
+		if (n < 0 && !g_error_matches(local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+			rc_tls_conn_set_write_error(self, local);
+			rc_tls_conn_complete_waiters(self);
+			gnutls_transport_set_errno(self->session, EPIPE);
+			return -1;
+		}
+		g_clear_error(&local);
+		if (n > 0) {
+			data = (const guint8 *)data + n;
+			len -= (size_t)n;
+		}
+		if (len == 0)
+			return n;
+		n = n > 0 ? n : 0;
+		g_byte_array_append(self->obuf, data, (guint)len);
+		rc_tls_conn_flush_nonblocking(self);
+		return n + (ssize_t)len;
+	}
 	g_byte_array_append(self->obuf, data, (guint)len);
 	if (self->blocking) {
 		if (!rc_tls_conn_flush_blocking(self, self->blocking_cancellable, NULL)) {
