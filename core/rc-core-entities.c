@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "rc-control.h"
-#include "rc-control.h"
 #include "rc-core.h"
 #include "rc-entity.h"
 #include "rc-log.h"
 #include "rc-netceptor.h"
+#include "rc-tls.h"
 #include "rc-workceptor.h"
 #include "rc-command-runner.h"
 #include "rc-work-sign.h"
@@ -371,8 +371,9 @@ rc_core_entities_register(RcRegistry *registry)
 	rc_registry_add_core(registry, &rc_trace_entity);
 	/* control-service (rc-control.c) */
 	rc_registry_add_core(registry, &rc_control_service_entity);
-	rc_registry_add_core(registry, &rc_control_service_entity);
 	/* tls-server, tls-client (rc-tls.c) */
+	rc_registry_add_core(registry, &rc_tls_server_entity);
+	rc_registry_add_core(registry, &rc_tls_client_entity);
 	/* work-signing, work-verification, command-runner (rc-workceptor.c) */
 	rc_registry_add_core(registry, &rc_work_signing_entity);
 	rc_registry_add_core(registry, &rc_work_verification_entity);
