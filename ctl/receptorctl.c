@@ -14,6 +14,7 @@
 #include "rc-ctl-client.h"
 #include "rc-ctl-pyfmt.h"
 #include "rc-ctl-work.h"
+#include "rc-yaml.h"
 #include "rc-ctl.h"
 
 /* ------------------------------------------------------------------ help texts */
@@ -635,6 +636,143 @@ cmd_connect(RcCtl *ctl, RcCtlParsed *args)
 
 /* ------------------------------------------------------------------ the group */
 
+typedef struct {
+	char *rootcas;
+	char *key;
+	char *cert;
+	gboolean skip;
+	gboolean skip_set;
+} TlsSettings;
+
+static void
+tls_settings_clear(TlsSettings *t)
+{
+	g_free(t->rootcas);
+	g_free(t->key);
+	g_free(t->cert);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TlsSettings, tls_settings_clear)
+
+static const char *
+py_type_name(const RcYamlNode *n)
+{
+	switch (n->kind) {
+	case RC_YAML_NULL:
+		return "NoneType";
+	case RC_YAML_BOOL:
+		return "bool";
+	case RC_YAML_INT:
+	case RC_YAML_UINT:
+		return "int";
+	case RC_YAML_FLOAT:
+		return "float";
+	case RC_YAML_SEQ:
+		return "list";
+	case RC_YAML_STRING:
+	case RC_YAML_MAP:
+	default:
+		return "str";
+	}
+}
+
+static RcYamlNode *
+yaml_get(const RcYamlNode *map, const char *name)
+{
+	for (guint i = 0; i < rc_yaml_map_size(map); i++) {
+		RcYamlNode *k = rc_yaml_map_key(map, i);
+		if (k->kind == RC_YAML_STRING && g_strcmp0(k->text, name) == 0)
+			return rc_yaml_map_value(map, i);
+	}
+	return NULL;
+}
+
+static gboolean
+yaml_truthy(const RcYamlNode *n)
+{
+	switch (n->kind) {
+	case RC_YAML_NULL:
+		return FALSE;
+	case RC_YAML_BOOL:
+		return n->b;
+	case RC_YAML_INT:
+		return n->i != 0;
+	case RC_YAML_UINT:
+		return n->u != 0;
+	case RC_YAML_FLOAT:
+		return n->d != 0;
+	case RC_YAML_STRING:
+		return n->text != NULL && n->text[0] != '\0';
+	case RC_YAML_SEQ:
+	case RC_YAML_MAP:
+	default:
+		return n->children != NULL && n->children->len > 0;
+	}
+}
+
+/* ReceptorControl.readconfig (control.md 5.1): the rootcas/key/cert/
+ * insecureskipverify of the `tls-client` item named `name`. */
+static gboolean
+read_tls_config(const char *path, const char *name, TlsSettings *out, char **message)
+{
+	g_autofree char *data = NULL;
+	gsize len = 0;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(RcYamlNode) root = NULL;
+	guint line = 0, column = 0;
+
+	if (!g_file_get_contents(path, &data, &len, &error)) {
+		int e = g_file_test(path, G_FILE_TEST_EXISTS) ? EACCES : ENOENT;
+		g_autofree char *r = rc_ctl_repr(path);
+		*message = g_strdup_printf("[Errno %d] %s: %s", e, g_strerror(e), r);
+		return FALSE;
+	}
+	root = rc_yaml_parse((const guint8 *)data, len, &line, &column, &error);
+	if (root == NULL) {
+		*message = g_strdup(error->message);
+		return FALSE;
+	}
+	if (root->kind != RC_YAML_SEQ) {
+		*message = g_strdup_printf("'%s' object is not iterable", py_type_name(root));
+		return FALSE;
+	}
+	for (guint i = 0; i < root->children->len; i++) {
+		RcYamlNode *item = root->children->pdata[i];
+		RcYamlNode *tc, *n;
+		const char *fields[] = { "rootcas", "key", "cert" };
+		char **dest[] = { &out->rootcas, &out->key, &out->cert };
+
+		if (item->kind != RC_YAML_MAP) {
+			*message = g_strdup_printf("'%s' object has no attribute 'get'",
+						   py_type_name(item));
+			return FALSE;
+		}
+		tc = yaml_get(item, "tls-client");
+		if (tc == NULL || !yaml_truthy(tc) || tc->kind != RC_YAML_MAP)
+			continue;
+		n = yaml_get(tc, "name");
+		if (n == NULL) {
+			*message = g_strdup("'name'");
+			return FALSE;
+		}
+		if (n->text == NULL || g_strcmp0(n->text, name) != 0)
+			continue;
+		for (guint f = 0; f < G_N_ELEMENTS(fields); f++) {
+			RcYamlNode *v = yaml_get(tc, fields[f]);
+			if (v != NULL && v->text != NULL) {
+				g_free(*dest[f]);
+				*dest[f] = g_strdup(v->text);
+			}
+		}
+		n = yaml_get(tc, "insecureskipverify");
+		if (n != NULL) {
+			out->skip = yaml_truthy(n);
+			out->skip_set = TRUE;
+		}
+		break;
+	}
+	return TRUE;
+}
+
 /* The group callback (control.md 5.4): client, version query, warning. */
 static int
 connect_and_query_version(RcCtl *ctl, RcCtlParsed *g)
@@ -648,6 +786,7 @@ connect_and_query_version(RcCtl *ctl, RcCtlParsed *g)
 	GError *error = NULL;
 	g_autoptr(JsonNode) r = NULL;
 	JsonNode *v;
+	g_auto(TlsSettings) tls = { 0 };
 
 	if (rc_ctl_get(g, "insecureskipverify") != NULL)
 		rc_ctl_parse_bool(rc_ctl_get(g, "insecureskipverify"), &skip, NULL);
@@ -663,8 +802,16 @@ connect_and_query_version(RcCtl *ctl, RcCtlParsed *g)
 		return 1;
 	}
 	if (config != NULL && config[0] != '\0') {
-		rc_ctl_print_error("--config is not supported by this receptorctl yet");
-		return 1;
+		g_autofree char *msg = NULL;
+		if (!read_tls_config(config, tlsclient, &tls, &msg)) {
+			rc_ctl_print_error(msg);
+			return 1;
+		}
+		rootcas = tls.rootcas;
+		key = tls.key;
+		cert = tls.cert;
+		if (tls.skip_set)
+			skip = tls.skip;
 	}
 	ctl->rc = rc_ctl_client_new(rc_ctl_get(g, "socket"), rootcas, key, cert, skip);
 	r = rc_ctl_client_simple_command(ctl->rc,
