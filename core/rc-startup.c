@@ -62,10 +62,14 @@ rc_startup_create_entities(RcCore *core, GPtrArray *items, GPtrArray *out, GErro
 		if (is_init_entity(e->desc) && !create_one(e, error))
 			return FALSE;
 	}
-	for (guint i = 0; i < made->len; i++) {
-		RcEntity *e = made->pdata[i];
-		g_autofree char *params = g_variant_print(e->params, FALSE);
-		g_debug("Config: %s %s", e->desc->name, params);
+	/* The effective configuration, secrets masked (tests compare a command
+	 * line and its YAML twin through these lines). */
+	RcConfig shown = {.items = items};
+	g_autofree char *dump = rc_config_dump(&shown);
+	g_auto(GStrv) lines = g_strsplit(dump, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		if (lines[i][0] != '\0')
+			g_debug("Config: %s", lines[i]);
 	}
 	/* Load the plugins the configuration names, and only those, then
 	 * Prepare everything else in configuration order. */
