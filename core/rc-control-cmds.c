@@ -26,6 +26,15 @@
 
 /* ------------------------------------------------------------------ helpers */
 
+/* A node owning `obj` (json_node_init_object would add a reference). */
+static JsonNode *
+object_node(JsonObject *obj)
+{
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, obj);
+	return node;
+}
+
 static gint
 cmp_strptr(gconstpointer a, gconstpointer b)
 {
@@ -128,7 +137,7 @@ advertisement_node(const RcServiceAd *ad)
 		}
 		json_object_set_array_member(obj, "WorkCommands", wc);
 	}
-	return json_node_init_object(json_node_alloc(), obj);
+	return object_node(obj);
 }
 #endif
 
@@ -212,7 +221,7 @@ rc_control_build_status(RcCore *core, const char *const *fields)
 		json_object_set_int_member(obj, "SystemMemoryMiB", system_memory_mib());
 	if (wanted(fields, "Version"))
 		json_object_set_string_member(obj, "Version", PACKAGE_VERSION);
-	return json_node_init_object(json_node_alloc(), obj);
+	return object_node(obj);
 }
 
 static void
@@ -263,7 +272,7 @@ failure_node(const char *message)
 	JsonObject *obj = json_object_new();
 	json_object_set_string_member(obj, "Error", message);
 	json_object_set_boolean_member(obj, "Success", FALSE);
-	return json_node_init_object(json_node_alloc(), obj);
+	return object_node(obj);
 }
 
 static gboolean
@@ -304,7 +313,7 @@ ping_done(GObject *source, GAsyncResult *res, gpointer user_data)
 		json_object_set_boolean_member(obj, "Success", TRUE);
 		json_object_set_int_member(obj, "Time", rtt_us * 1000);
 		json_object_set_string_member(obj, "TimeStr", text);
-		reply = json_node_init_object(json_node_alloc(), obj);
+		reply = object_node(obj);
 	}
 	rc_control_request_reply_json(req, reply);
 }
@@ -343,7 +352,7 @@ traceroute_done(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GHashTable) by_key = g_hash_table_new(g_str_hash, g_str_equal);
 	JsonObject *obj = json_object_new();
-	g_autoptr(JsonNode) reply = json_node_init_object(json_node_alloc(), obj);
+	g_autoptr(JsonNode) reply = object_node(obj);
 
 	if (core != NULL && core->netceptor != NULL)
 		hops = rc_netceptor_traceroute_finish(core->netceptor, res, &error);
@@ -391,7 +400,7 @@ cmd_traceroute(RcControlRequest *req, gpointer user_data)
 	(void)core;
 	{
 		g_autoptr(JsonNode) reply =
-			json_node_init_object(json_node_alloc(), json_object_new());
+			object_node(json_object_new());
 		rc_control_request_reply_json(req, reply);
 	}
 }
@@ -404,7 +413,7 @@ cmd_reload(RcControlRequest *req, gpointer user_data)
 	RcCore *core = rc_control_request_get_core(req);
 	g_autoptr(GError) error = NULL;
 	JsonObject *obj = json_object_new();
-	g_autoptr(JsonNode) reply = json_node_init_object(json_node_alloc(), obj);
+	g_autoptr(JsonNode) reply = object_node(obj);
 
 	/* `rest` and other JSON members are ignored (control.md 3.4) */
 	if (core == NULL || !rc_startup_reload(core, &error)) {

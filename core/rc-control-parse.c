@@ -55,6 +55,23 @@ json_depth(const char *text, guint limit)
 	return max;
 }
 
+/* A node owning `obj` (json_node_init_object would add a reference). */
+static JsonNode *
+object_node(JsonObject *obj)
+{
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, obj);
+	return node;
+}
+
+static JsonNode *
+array_node(JsonArray *array)
+{
+	JsonNode *node = json_node_new(JSON_NODE_ARRAY);
+	json_node_take_array(node, array);
+	return node;
+}
+
 /* json-glib decodes lone \uD800-\uDFFF escapes into invalid UTF-8; Go turns
  * them into U+FFFD.  Copy the tree with every string and key made valid. */
 static JsonNode *
@@ -71,7 +88,7 @@ sanitize_node(JsonNode *node)
 			g_autofree char *key = g_utf8_make_valid(name, -1);
 			json_object_set_member(obj, key, sanitize_node(member));
 		}
-		return json_node_init_object(json_node_alloc(), obj);
+		return object_node(obj);
 	}
 	if (JSON_NODE_HOLDS_ARRAY(node)) {
 		JsonArray *in = json_node_get_array(node);
@@ -79,7 +96,7 @@ sanitize_node(JsonNode *node)
 
 		for (guint i = 0; i < json_array_get_length(in); i++)
 			json_array_add_element(out, sanitize_node(json_array_get_element(in, i)));
-		return json_node_init_array(json_node_alloc(), out);
+		return array_node(out);
 	}
 	if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING) {
 		g_autofree char *text = g_utf8_make_valid(json_node_get_string(node), -1);

@@ -412,8 +412,10 @@ test_200_concurrent_clients(Fixture *f, gconstpointer data)
 	g_assert_true(rc_test_wait_until(sessions_gone, sock, "daemon still answers", DEADLINE_S));
 	after = rss_kib(rc_test_node_pid(node));
 	g_test_message("RSS before %ld KiB, after 200 sessions %ld KiB", base, after);
-	/* back near the baseline: no per-session memory kept */
-	g_assert_cmpint(after, <, base + 8 * 1024);
+	/* back near the baseline: no per-session memory kept (ASan's quarantine
+	 * holds freed memory on purpose, so only without it) */
+	if (g_getenv("ASAN_OPTIONS") == NULL)
+		g_assert_cmpint(after, <, base + 8 * 1024);
 }
 
 /* ------------------------------------------------------------------ reload */
