@@ -926,6 +926,7 @@ rc_mesh_service_advertise(RcMeshService *service, guint8 conn_type, GVariant *ta
 	if (tags != NULL) {
 		/* GLib convention: a floating `tags` is consumed */
 		g_autoptr(GVariant) owned = g_variant_ref_sink(tags);
+		(void)owned;
 		GVariantIter iter;
 		const char *key;
 		GVariant *value;
