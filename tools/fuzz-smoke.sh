@@ -10,7 +10,7 @@ meson compile -C build-fuzz >/dev/null
 passed=0
 failed=0
 for f in build-fuzz/tests/fuzz/fuzz-*; do
-  [ -x "$f" ] || continue
+  [ -f "$f" ] && [ -x "$f" ] || continue
   name=$(basename "$f"); parser=${name#fuzz-}
   corpus=$(mktemp -d)
   cp -r tests/fuzz/corpus/"$parser"/. "$corpus"/ 2>/dev/null || true
