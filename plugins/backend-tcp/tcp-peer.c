@@ -19,7 +19,11 @@ typedef struct {
 	GCancellable *attempt; /* the dial (and TLS handshake) in progress */
 	struct _TcpDial *dial;  /* nullable: the attempt's callback context */
 	RcLink *link;
+	guint pending_ends; /* links whose `ended` callback has not run yet */
+	gboolean freed;     /* free() ran while an `ended` was pending */
 } TcpPeer;
+
+static void tcp_peer_release(TcpPeer *self);
 
 /* Context of one dial attempt; outlives the peer when the peer is stopped while
  * an asynchronous operation is pending (self is then NULL). */
@@ -86,6 +90,13 @@ tcp_peer_link_ended(gpointer user_data, const GError *reason)
 {
 	TcpPeer *self = user_data;
 
+	self->pending_ends--;
+	if (self->freed) {
+		/* stop/free ran first: the core calls `ended` from the loop later */
+		if (self->pending_ends == 0)
+			tcp_peer_release(self);
+		return;
+	}
 	self->link = NULL;
 	if (!self->running)
 		return;
@@ -110,6 +121,8 @@ tcp_peer_open_link(TcpPeer *self, GIOStream *stream)
 						  tcp_peer_link_ended, self, &error);
 	if (self->link == NULL)
 		tcp_peer_dial_failed(self, error->message);
+	else
+		self->pending_ends++;
 }
 
 static void
@@ -289,6 +302,16 @@ tcp_peer_free(gpointer data)
 	if (self == NULL)
 		return;
 	tcp_peer_stop(self);
+	if (self->pending_ends > 0) {
+		self->freed = TRUE;
+		return;
+	}
+	tcp_peer_release(self);
+}
+
+static void
+tcp_peer_release(TcpPeer *self)
+{
 	g_free(self->address);
 	g_free(self->hostname);
 	g_free(self->tls);
