@@ -84,6 +84,7 @@ struct _RcTlsVerify {
 	gboolean use_pins;
 	char *expected; /* "" for none */
 	char *error;    /* why the last verification failed */
+	int alert;      /* alert to send for it (gnutls_alert_description_t) */
 };
 
 /* ================================================================== configs */
@@ -1414,6 +1415,7 @@ rc_tls_verify_fail(RcTlsVerify *v, gboolean log, char *msg)
 		rc_log_error("%s", msg);
 	g_free(v->error);
 	v->error = msg;
+	v->alert = GNUTLS_A_BAD_CERTIFICATE;
 }
 
 /* Receptor's verification (tls.md 4.1-4.3 and 10.4).  TRUE accepts. */
@@ -1458,6 +1460,13 @@ rc_tls_verify_run(RcTlsVerify *v, gnutls_session_t session)
 		if (why != NULL) {
 			rc_tls_verify_fail(v, FALSE,
 					   g_strdup_printf("tls: failed to verify certificate: %s", why));
+			/* Go's server (not its client) names the reason in the alert. */
+			if (!v->verify_server &&
+			    g_str_has_prefix(why, "x509: certificate signed by unknown authority"))
+				v->alert = GNUTLS_A_UNKNOWN_CA;
+			else if (!v->verify_server &&
+				 g_str_has_prefix(why, "x509: certificate has expired"))
+				v->alert = GNUTLS_A_CERTIFICATE_EXPIRED;
 			return FALSE;
 		}
 		if (v->verify_server && !v->receptor_type && v->expected[0] != '\0' &&
@@ -1666,9 +1675,9 @@ rc_tls_conn_error(RcTlsConn *self, int r, gboolean handshake)
 	    (r == GNUTLS_E_CERTIFICATE_ERROR || r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR))
 		return g_error_new_literal(G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
 					   self->verify->error);
-	if (self->write_error != NULL)
+	if (r == GNUTLS_E_PUSH_ERROR && self->write_error != NULL)
 		return g_error_copy(self->write_error);
-	if (self->read_error != NULL && (r == GNUTLS_E_PULL_ERROR || r == GNUTLS_E_PUSH_ERROR))
+	if (r == GNUTLS_E_PULL_ERROR && self->read_error != NULL)
 		return g_error_copy(self->read_error);
 	switch (r) {
 	case GNUTLS_E_FATAL_ALERT_RECEIVED: {
@@ -1714,6 +1723,8 @@ rc_tls_conn_error(RcTlsConn *self, int r, gboolean handshake)
 	default:
 		break;
 	}
+	if (self->write_error != NULL)
+		return g_error_copy(self->write_error);
 	return g_error_new(G_TLS_ERROR, handshake ? G_TLS_ERROR_HANDSHAKE : G_TLS_ERROR_MISC,
 			   "tls: %s", gnutls_strerror(r));
 }
@@ -2486,6 +2497,18 @@ rc_tls_stream_get_session(GIOStream *stream)
 
 static gboolean rc_tls_handshake_ready(GObject *stream, gpointer user_data);
 
+/* Tell the peer why the handshake failed (GnuTLS leaves it to us). */
+static void
+rc_tls_conn_send_alert(RcTlsConn *conn, int r)
+{
+	if (conn->verify != NULL && conn->verify->error != NULL && conn->verify->alert != 0 &&
+	    (r == GNUTLS_E_CERTIFICATE_ERROR || r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR))
+		(void)gnutls_alert_send(conn->session, GNUTLS_AL_FATAL,
+					(gnutls_alert_description_t)conn->verify->alert);
+	else
+		(void)gnutls_alert_send_appropriate(conn->session, r);
+}
+
 static void
 rc_tls_handshake_failed(GTask *task, RcTlsConn *conn, int r)
 {
@@ -2493,7 +2516,7 @@ rc_tls_handshake_failed(GTask *task, RcTlsConn *conn, int r)
 	/* Tell the peer why (GnuTLS leaves sending the alert to us). */
 	if (r != GNUTLS_E_FATAL_ALERT_RECEIVED && conn->write_error == NULL &&
 	    r != GNUTLS_E_PREMATURE_TERMINATION && r != GNUTLS_E_PULL_ERROR)
-		(void)gnutls_alert_send_appropriate(conn->session, r);
+		rc_tls_conn_send_alert(conn, r);
 	rc_tls_conn_flush_nonblocking(conn);
 	g_task_return_error(task, error);
 	g_object_unref(task);
@@ -2584,7 +2607,7 @@ rc_tls_wrap_sync(RcTlsConfig *config, GIOStream *base, const char *server_name,
 		if (r != GNUTLS_E_FATAL_ALERT_RECEIVED && conn->write_error == NULL &&
 		    r != GNUTLS_E_PULL_ERROR) {
 			conn->blocking = TRUE;
-			(void)gnutls_alert_send_appropriate(conn->session, r);
+			rc_tls_conn_send_alert(conn, r);
 			conn->blocking = FALSE;
 		}
 		g_propagate_error(error, local);
