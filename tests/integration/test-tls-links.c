@@ -78,31 +78,55 @@ fixture_teardown(Fixture *f, gconstpointer data)
 
 /* node1: a TLS tcp-listener with tls-server `srv` (server_extra: more
  * tls-server keys, already indented). */
+/* Start a node with `binary` instead of RC_RECEPTOR (Go interop). */
 static RcTestNode *
-start_listener(Fixture *f, guint16 port, const char *server_extra)
+start_node(Fixture *f, const char *binary, const char *name, const char *yaml)
+{
+	g_autofree char *saved = g_strdup(g_getenv("RC_RECEPTOR"));
+	RcTestNode *node;
+	if (binary != NULL)
+		g_setenv("RC_RECEPTOR", binary, TRUE);
+	node = rc_test_node_start(f->dir, name, yaml);
+	if (binary != NULL)
+		g_setenv("RC_RECEPTOR", saved, TRUE);
+	g_ptr_array_add(f->nodes, node);
+	return node;
+}
+
+static RcTestNode *
+start_listener_with(Fixture *f, const char *binary, guint16 port, const char *server_extra)
 {
 	g_autofree char *yaml = g_strdup_printf(
 		"---\n- node:\n    id: node1\n- log-level: debug\n"
 		"- tls-server:\n    name: srv\n    cert: %s\n    key: %s\n%s"
 		"- tcp-listener:\n    port: %u\n    bindaddr: 127.0.0.1\n    tls: srv\n",
 		f->node1_crt, f->node1_key, server_extra != NULL ? server_extra : "", port);
-	RcTestNode *node = rc_test_node_start(f->dir, "node1", yaml);
-	g_ptr_array_add(f->nodes, node);
-	return node;
+	return start_node(f, binary, "node1", yaml);
+}
+
+static RcTestNode *
+start_listener(Fixture *f, guint16 port, const char *server_extra)
+{
+	return start_listener_with(f, NULL, port, server_extra);
 }
 
 /* `id`: a tcp-peer to node1 with tls-client `cli` (client_extra: more keys). */
 static RcTestNode *
-start_peer(Fixture *f, const char *id, guint16 port, const char *client_extra)
+start_peer_with(Fixture *f, const char *binary, const char *id, guint16 port,
+		const char *client_extra)
 {
 	g_autofree char *yaml = g_strdup_printf(
 		"---\n- node:\n    id: %s\n- log-level: debug\n"
 		"- tls-client:\n    name: cli\n%s"
 		"- tcp-peer:\n    address: 127.0.0.1:%u\n    tls: cli\n",
 		id, client_extra, port);
-	RcTestNode *node = rc_test_node_start(f->dir, id, yaml);
-	g_ptr_array_add(f->nodes, node);
-	return node;
+	return start_node(f, binary, id, yaml);
+}
+
+static RcTestNode *
+start_peer(Fixture *f, const char *id, guint16 port, const char *client_extra)
+{
+	return start_peer_with(f, NULL, id, port, client_extra);
 }
 
 static char *
@@ -285,6 +309,68 @@ test_binding_on_refuses_other_name(Fixture *f, gconstpointer data)
 	g_assert_true(rc_test_node_wait_log(n1, "Connection established with node2", DEADLINE_S));
 }
 
+/* Interop with Go Receptor (RC_GO_RECEPTOR = path of a Go `receptor`
+ * binary; skipped without it).  `data` non-NULL: the Go node listens. */
+static gboolean
+go_missing(const char **go)
+{
+	*go = g_getenv("RC_GO_RECEPTOR");
+	if (*go == NULL || *go[0] == '\0') {
+		g_test_skip("set RC_GO_RECEPTOR to a Go receptor binary to run interop tests");
+		return TRUE;
+	}
+	return FALSE;
+}
+
+static void
+test_go_mutual_tls(Fixture *f, gconstpointer data)
+{
+	guint16 port = rc_test_free_port();
+	g_autofree char *srv = g_strdup_printf("    requireclientcert: true\n    clientcas: %s\n",
+					       f->ca);
+	g_autofree char *cli = client_keys(f->node2_crt, f->node2_key, f->ca, NULL);
+	const char *go;
+	RcTestNode *n1, *n2;
+	if (go_missing(&go))
+		return;
+	n1 = start_listener_with(f, data != NULL ? go : NULL, port, srv);
+	n2 = start_peer_with(f, data != NULL ? NULL : go, "node2", port, cli);
+	g_assert_true(rc_test_node_wait_log(n1, "Connection established with node2", DEADLINE_S));
+	g_assert_true(rc_test_node_wait_log(n2, "Connection established with node1", DEADLINE_S));
+}
+
+/* Both implementations refuse the same certificates with the same texts. */
+static void
+test_go_refusals(Fixture *f, gconstpointer data)
+{
+	guint16 p1 = rc_test_free_port(), p2 = rc_test_free_port();
+	const char *wrong = "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+			    "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF";
+	g_autofree char *more = g_strdup_printf("    pinnedservercert:\n      - \"%s\"\n", wrong);
+	g_autofree char *pinned = client_keys(f->node2_crt, f->node2_key, f->ca, more);
+	g_autofree char *rogue = client_keys(f->rogue_crt, f->rogue_key, f->ca,
+					     "    skipreceptornamescheck: true\n");
+	const char *go;
+	RcTestNode *l1, *l2, *pin_peer;
+	if (go_missing(&go))
+		return;
+	l1 = start_listener_with(f, data != NULL ? go : NULL, p1, NULL);
+	pin_peer = start_peer_with(f, data != NULL ? NULL : go, "node2", p1, pinned);
+	g_assert_true(rc_test_node_wait_log(pin_peer,
+					    "Backend connection failed (will retry): RVF failed: "
+					    "presented certificate does not match any pinned "
+					    "fingerprint",
+					    DEADLINE_S));
+	g_assert_true(rc_test_node_wait_log(l1, "remote error: tls: bad certificate", DEADLINE_S));
+	rc_test_node_free(g_ptr_array_steal_index(f->nodes, 0));
+	l2 = start_listener_with(f, data != NULL ? go : NULL, p2, "    requireclientcert: true\n");
+	start_peer_with(f, data != NULL ? NULL : go, "node3", p2, rogue);
+	g_assert_true(rc_test_node_wait_log(l2,
+					    "tls: failed to verify certificate: x509: certificate "
+					    "signed by unknown authority",
+					    DEADLINE_S));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -299,5 +385,13 @@ main(int argc, char **argv)
 	    test_binding_off_accepts_other_name);
 	ADD("/tls-links/node-id-binding-on-refuses-another-name",
 	    test_binding_on_refuses_other_name);
+	g_test_add("/tls-links/go-interop/go-listener-c-peer-mutual-tls", Fixture, "go",
+		   fixture_setup, test_go_mutual_tls, fixture_teardown);
+	g_test_add("/tls-links/go-interop/c-listener-go-peer-mutual-tls", Fixture, NULL,
+		   fixture_setup, test_go_mutual_tls, fixture_teardown);
+	g_test_add("/tls-links/go-interop/go-listener-refusals-match", Fixture, "go",
+		   fixture_setup, test_go_refusals, fixture_teardown);
+	g_test_add("/tls-links/go-interop/c-listener-refusals-match", Fixture, NULL, fixture_setup,
+		   test_go_refusals, fixture_teardown);
 	return g_test_run();
 }
