@@ -1599,6 +1599,7 @@ struct _RcTlsConn {
 	GCancellable *blocking_cancellable;
 	gboolean handshaken;
 	gboolean bye_sent;
+	int first_byte;      /* first octet received (-1: none yet), to tell TLS from not-TLS */
 	GByteArray *obuf;    /* ciphertext not yet written to base_out */
 	GSource *flush_source;
 	GError *write_error; /* base_out failed: the stream is broken */
@@ -1701,11 +1702,19 @@ rc_tls_conn_error(RcTlsConn *self, int r, gboolean handshake)
 	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
 	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
 	case GNUTLS_E_UNEXPECTED_PACKET:
-		if (handshake)
+		/* Records start with 0x16 (handshake) or 0x15 (alert). */
+		if (handshake && self->first_byte != 0x16 && self->first_byte != 0x15)
 			return g_error_new_literal(G_TLS_ERROR, G_TLS_ERROR_NOT_TLS,
 						   "tls: first record does not look like a TLS "
 						   "handshake");
+		if (handshake && self->config->server && r == GNUTLS_E_UNSUPPORTED_VERSION_PACKET)
+			return g_error_new_literal(G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE,
+						   "tls: client offered only unsupported versions");
 		break;
+	case GNUTLS_E_NO_COMMON_KEY_SHARE:
+		return g_error_new_literal(G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE,
+					   "tls: no ECDHE curve supported by both client and "
+					   "server");
 	case GNUTLS_E_PREMATURE_TERMINATION:
 		return g_error_new_literal(G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "EOF");
 	case GNUTLS_E_RECEIVED_DISALLOWED_NAME:
@@ -1881,6 +1890,8 @@ rc_tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
 	else
 		n = g_pollable_input_stream_read_nonblocking(G_POLLABLE_INPUT_STREAM(self->base_in),
 							     data, len, NULL, &local);
+	if (n > 0 && self->first_byte < 0)
+		self->first_byte = ((const guint8 *)data)[0];
 	if (n >= 0)
 		return n;
 	if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
@@ -2416,6 +2427,7 @@ static void
 rc_tls_conn_init(RcTlsConn *self)
 {
 	self->obuf = g_byte_array_new();
+	self->first_byte = -1;
 	g_queue_init(&self->flush_waiters);
 }
 
