@@ -174,7 +174,10 @@ ws_link_error_cb(SoupWebsocketConnection *conn, GError *error, gpointer user_dat
 {
 	WsLink *link = user_data;
 
-	g_free(link->error_text);
+	/* the first error is the cause; later ones (writes failing on the
+	 * closing connection) are consequences */
+	if (link->error_text != NULL)
+		return;
 	link->error_text = g_strdup(error->message);
 	/* e.g. a message above WS_MAX_MESSAGE: say so once, here */
 	if (error->domain == SOUP_WEBSOCKET_ERROR)
