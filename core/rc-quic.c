@@ -242,7 +242,9 @@ static char *
 close_error_text(const ngtcp2_connection_close_error *ccerr, gboolean remote)
 {
 	const char *role = remote ? "remote" : "local";
-	g_autofree char *reason = g_strndup((const char *)ccerr->reason, ccerr->reasonlen);
+	g_autofree char *reason = ccerr->reason != NULL
+					  ? g_strndup((const char *)ccerr->reason, ccerr->reasonlen)
+					  : g_strdup(""); /* a close without reason has none */
 
 	if (ccerr->type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION) {
 		if (reason[0] == '\0')
