@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "rc-control.h"
+#include "rc-work-remote.h"
 #include "rc-work-sign.h"
 #include "rc-work-statusfile.h"
 #include "rc-workceptor.h"
@@ -132,7 +133,7 @@ submit_payload_done(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_autoptr(JsonBuilder) b = NULL;
 	g_autoptr(JsonNode) node = NULL;
 
-	if (g_output_stream_splice_finish(G_OUTPUT_STREAM(source), result, &error) < 0) {
+	if (rc_work_copy_finish(result, &error) < 0) {
 		g_autofree char *detail = g_strdup_printf("Error reading input data: %s",
 							  error->message);
 		rc_work_unit_update_basic(s->unit, RC_WORK_FAILED, detail, 0); /* T3 */
@@ -173,10 +174,10 @@ submit_header_written(GObject *source, GAsyncResult *result, gpointer user_data)
 		return;
 	}
 	/* stream the payload into stdin without holding it in memory */
-	g_output_stream_splice_async(s->stdin_out, rc_control_request_get_input(s->req),
-				     G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, G_PRIORITY_DEFAULT,
-				     rc_control_request_get_cancellable(s->req),
-				     submit_payload_done, s);
+	/* async copy: a session over a mesh stream cannot be read by splice's
+	 * worker thread (rc-work-remote.h) */
+	rc_work_copy_async(rc_control_request_get_input(s->req), s->stdin_out,
+			   rc_control_request_get_cancellable(s->req), submit_payload_done, s);
 }
 
 static void
@@ -240,8 +241,16 @@ work_submit(RcControlRequest *req, RcWorkceptor *wc, char **tokens)
 	type = rc_workceptor_lookup_type(wc, worktype);
 	if (!check_signature(req, wc, type != NULL && type->verify_signature))
 		return;
-	if (g_strcmp0(node, core->node_id) != 0 && g_ascii_strcasecmp(node, "localhost") != 0) {
-		rc_control_request_reply_error(req, "remote work is not supported yet");
+	if (rc_work_remote_is_remote_node(core, node)) {
+		const char *tlsclient = obj != NULL ? json_object_get_string_member_with_default(
+							      obj, "tlsclient", "")
+						    : "";
+		const char *signwork = obj != NULL ? json_object_get_string_member_with_default(
+							     obj, "signwork", "")
+						   : "";
+		rc_work_remote_submit(req, wc, node, worktype, tlsclient, ttl,
+				      g_strcmp0(signwork, "true") == 0,
+				      g_variant_builder_end(&params));
 		return;
 	}
 	if (ttl[0] != '\0') {
@@ -537,6 +546,10 @@ work_cancel_release(RcControlRequest *req, RcWorkceptor *wc, const char *sub, co
 
 	if (unit == NULL || !check_signature(req, wc, unit_should_verify(unit)))
 		return;
+	if (g_strcmp0(unit->status->work_type, "remote") == 0) {
+		rc_work_remote_cancel_release(req, wc, unit, sub); /* remote-work.md 4 */
+		return;
+	}
 	p = g_new0(Pending, 1);
 	p->req = req;
 	if (g_str_equal(sub, "cancel")) {

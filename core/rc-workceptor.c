@@ -18,6 +18,7 @@
 #include "rc-entity.h"
 #include "rc-log.h"
 #include "rc-work-control.h"
+#include "rc-work-remote.h"
 #include "rc-work-sign.h"
 #include "rc-work-statusfile.h"
 
@@ -116,6 +117,7 @@ rc_workceptor_new(RcCore *core, GError **error)
 
 	core->workceptor = wc;
 	rc_core_add_cleanup(core, (GDestroyNotify)rc_workceptor_free, wc);
+	rc_work_remote_setup(wc, remote); /* remote-work.md: ops and state of `remote` */
 	if (!rc_work_control_register(wc, error))
 		return NULL; /* wc stays owned by core */
 	/* One scan after every work type registered, before any control
@@ -478,6 +480,38 @@ rc_workceptor_allocate(RcWorkceptor *wc, const char *work_type, GVariant *params
 	return unit; /* the table holds the reference returned (transfer none) */
 }
 
+RcWorkUnit *
+rc_workceptor_allocate_remote(RcWorkceptor *wc, GVariant *params, const char *extra_raw,
+			      GError **error)
+{
+	RcWorkType *type = g_hash_table_lookup(wc->types, "remote");
+	g_autofree char *id = generate_id(wc);
+	g_autofree char *dir = g_build_filename(wc->node_dir, id, NULL);
+	g_autoptr(RcWorkUnit) unit = NULL;
+	char buf[128];
+
+	if (g_mkdir_with_parents(dir, 0700) != 0) {
+		int saved = errno;
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "mkdir %s: %s",
+			    dir, rc_work_errno_text(saved, buf, sizeof(buf)));
+		return NULL;
+	}
+	unit = rc_work_unit_new(wc, id, dir, type, "remote");
+	if (params != NULL) {
+		g_variant_unref(unit->params);
+		unit->params = g_variant_ref(params);
+	}
+	unit->status->state = RC_WORK_PENDING;
+	rc_work_status_set_detail(unit->status, "Unit Created");
+	unit->status->stdout_size = 0;
+	unit->status->extra_kind = RC_WORK_EXTRA_RAW;
+	unit->status->extra_raw = g_strdup(extra_raw);
+	if (!rc_work_statusfile_save(dir, unit->status, error))
+		return NULL;
+	g_hash_table_insert(wc->units, unit->id, rc_work_unit_ref(unit));
+	return unit;
+}
+
 gboolean
 rc_workceptor_start_unit(RcWorkceptor *wc, RcWorkUnit *unit, GError **error)
 {
@@ -802,7 +836,10 @@ rc_work_unit_status_json(RcWorkUnit *unit, GError **error)
 		json_builder_add_string_value(b, st->params != NULL ? st->params : "");
 		json_builder_end_object(b);
 	} else if (st->extra_kind == RC_WORK_EXTRA_RAW && st->extra_raw != NULL) {
-		JsonNode *raw = json_from_string(st->extra_raw, NULL);
+		/* remote units: secret_ parameters redacted (remote-work.md 1.3) */
+		JsonNode *raw = g_strcmp0(st->work_type, "remote") == 0
+					? rc_work_remote_redacted_extra(st->extra_raw)
+					: json_from_string(st->extra_raw, NULL);
 		if (raw != NULL)
 			json_builder_add_value(b, raw);
 		else

@@ -73,6 +73,11 @@ GPtrArray *rc_workceptor_list_units(RcWorkceptor *wc);
  * (transfer none) */
 RcWorkUnit *rc_workceptor_allocate(RcWorkceptor *wc, const char *work_type, GVariant *params,
 				   GError **error);
+/* Allocate a unit of the built-in `remote` type (remote-work.md 1.2 step 3):
+ * Pending "Unit Created" with ExtraData `extra_raw` (Go-encoded JSON).
+ * (transfer none) */
+RcWorkUnit *rc_workceptor_allocate_remote(RcWorkceptor *wc, GVariant *params,
+					  const char *extra_raw, GError **error);
 /* Start the unit (work.md 4.2 step 4); on error the unit is set to
  * 3 "Error starting worker: <err>" (T7). */
 gboolean rc_workceptor_start_unit(RcWorkceptor *wc, RcWorkUnit *unit, GError **error);
