@@ -1594,7 +1594,8 @@ struct _RcTlsConn {
 	RcTlsConfig *config;
 	RcTlsVerify *verify;
 	gnutls_session_t session;
-	gboolean sync_mode;  /* made by rc_tls_wrap_sync: blocking I/O on the base */
+	gboolean sync_mode;  /* made by rc_tls_wrap_sync: sync flush/close block */
+	gboolean base_pollable; /* base streams can poll (required unless sync_mode) */
 	gboolean blocking;   /* inside a blocking call: push/pull block */
 	GCancellable *blocking_cancellable;
 	gboolean handshaken;
@@ -1762,12 +1763,18 @@ rc_tls_conn_set_write_error(RcTlsConn *self, GError *error)
 }
 
 static gboolean rc_tls_conn_flush_ready(GObject *stream, gpointer user_data);
+static gboolean rc_tls_conn_flush_blocking(RcTlsConn *self, GCancellable *cancellable,
+					   GError **error);
 
 /* Write as much of obuf as the base takes without blocking; arm a source for
  * the rest; complete flush waiters when obuf is empty. */
 static void
 rc_tls_conn_flush_nonblocking(RcTlsConn *self)
 {
+	if (!self->base_pollable) {
+		(void)rc_tls_conn_flush_blocking(self, NULL, NULL);
+		return;
+	}
 	while (self->obuf->len > 0 && self->write_error == NULL) {
 		GError *local = NULL;
 		gssize n = g_pollable_output_stream_write_nonblocking(
@@ -1842,6 +1849,15 @@ rc_tls_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
 		gnutls_transport_set_errno(self->session, EPIPE);
 		return -1;
 	}
+	if (!self->blocking && !self->base_pollable) {
+		/* A sync-mode stream over a non-pollable base: write through. */
+		if (!g_output_stream_write_all(self->base_out, data, len, NULL,
+					       self->blocking_cancellable, NULL)) {
+			gnutls_transport_set_errno(self->session, EPIPE);
+			return -1;
+		}
+		return (ssize_t)len;
+	}
 	if (!self->blocking && self->obuf->len == 0) {
 		/* Fast path: straight to the socket, queue only the rest. */
 		GError *local = NULL;
@@ -1884,7 +1900,7 @@ rc_tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
 	RcTlsConn *self = ptr;
 	GError *local = NULL;
 	gssize n;
-	if (self->blocking)
+	if (self->blocking || !self->base_pollable)
 		n = g_input_stream_read(self->base_in, data, len, self->blocking_cancellable,
 					&local);
 	else
@@ -1909,7 +1925,7 @@ static int
 rc_tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 {
 	RcTlsConn *self = ptr;
-	if (self->blocking)
+	if (self->blocking || !self->base_pollable)
 		return 1; /* the pull will block */
 	if (g_pollable_input_stream_is_readable(G_POLLABLE_INPUT_STREAM(self->base_in)))
 		return 1;
@@ -1932,7 +1948,7 @@ rc_tls_conn_read(RcTlsConn *self, void *buffer, gsize count, gboolean blocking,
 		return 0;
 	for (;;) {
 		ssize_t r;
-		self->blocking = blocking || self->sync_mode;
+		self->blocking = blocking;
 		self->blocking_cancellable = cancellable;
 		r = gnutls_record_recv(self->session, buffer, count);
 		self->blocking = FALSE;
@@ -1942,7 +1958,7 @@ rc_tls_conn_read(RcTlsConn *self, void *buffer, gsize count, gboolean blocking,
 		if (r == GNUTLS_E_INTERRUPTED || r == GNUTLS_E_REHANDSHAKE)
 			continue;
 		if (r == GNUTLS_E_AGAIN) {
-			if (blocking || self->sync_mode)
+			if (blocking)
 				continue;
 			g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
 					    "Operation would block");
@@ -1974,7 +1990,6 @@ rc_tls_conn_write(RcTlsConn *self, const void *buffer, gsize count, gboolean blo
 	}
 	if (count == 0)
 		return 0;
-	blocking = blocking || self->sync_mode;
 	if (blocking) {
 		if (!rc_tls_conn_flush_blocking(self, cancellable, error))
 			return -1;
@@ -2054,7 +2069,8 @@ rc_tls_input_close_finish(GInputStream *stream, GAsyncResult *result, GError **e
 static gboolean
 rc_tls_input_can_poll(GPollableInputStream *stream)
 {
-	return TRUE;
+	g_autoptr(RcTlsConn) conn = rc_tls_input_get_conn(RC_TLS_INPUT(stream), NULL);
+	return conn == NULL || conn->base_pollable;
 }
 
 static gboolean
@@ -2223,7 +2239,8 @@ rc_tls_output_close_finish(GOutputStream *stream, GAsyncResult *result, GError *
 static gboolean
 rc_tls_output_can_poll(GPollableOutputStream *stream)
 {
-	return TRUE;
+	g_autoptr(RcTlsConn) conn = rc_tls_output_get_conn(RC_TLS_OUTPUT(stream), NULL);
+	return conn == NULL || conn->base_pollable;
 }
 
 static gboolean
@@ -2444,11 +2461,12 @@ rc_tls_conn_new(RcTlsConfig *config, GIOStream *base, const char *server_name,
 	self->base_in = g_io_stream_get_input_stream(base);
 	self->base_out = g_io_stream_get_output_stream(base);
 	self->sync_mode = sync_mode;
-	if (!sync_mode &&
-	    (!G_IS_POLLABLE_INPUT_STREAM(self->base_in) ||
-	     !g_pollable_input_stream_can_poll(G_POLLABLE_INPUT_STREAM(self->base_in)) ||
-	     !G_IS_POLLABLE_OUTPUT_STREAM(self->base_out) ||
-	     !g_pollable_output_stream_can_poll(G_POLLABLE_OUTPUT_STREAM(self->base_out)))) {
+	self->base_pollable =
+		G_IS_POLLABLE_INPUT_STREAM(self->base_in) &&
+		g_pollable_input_stream_can_poll(G_POLLABLE_INPUT_STREAM(self->base_in)) &&
+		G_IS_POLLABLE_OUTPUT_STREAM(self->base_out) &&
+		g_pollable_output_stream_can_poll(G_POLLABLE_OUTPUT_STREAM(self->base_out));
+	if (!sync_mode && !self->base_pollable) {
 		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
 				    "TLS needs a pollable base stream");
 		return NULL;

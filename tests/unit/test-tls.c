@@ -1353,6 +1353,44 @@ test_ctl_client_sync(void)
 			"authority");
 }
 
+/* A stream made by rc_tls_wrap_sync (receptorctl) still works with async,
+ * non-blocking I/O on a loop: a pending read must not block the write that
+ * the peer is waiting for (`receptorctl connect` pumps both directions). */
+static void
+test_ctl_sync_stream_async_io(void)
+{
+	g_autoptr(RcTlsStore) store = standard_store();
+	g_autoptr(RcTlsConfig) server = lookup(store, "plain", TRUE);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(RcTlsConfig) client =
+		rc_tls_config_new_ctl_client(certs.ca, NULL, NULL, FALSE, &error);
+	g_autoptr(GIOStream) a = NULL;
+	g_autoptr(GIOStream) b = NULL;
+	g_autoptr(GIOStream) tls = NULL;
+	SyncServer srv = { server, NULL, NULL, NULL };
+	GThread *thread;
+	Read r;
+	g_assert_no_error(error);
+	socket_pair(&a, &b);
+	srv.base = a;
+	thread = g_thread_new("tls-server", sync_server_thread, &srv);
+	tls = rc_tls_wrap_sync(client, b, "localhost", NULL, &error);
+	g_assert_no_error(error);
+	memset(&r, 0, sizeof(r));
+	g_input_stream_read_async(g_io_stream_get_input_stream(tls), r.buf, sizeof(r.buf),
+				  G_PRIORITY_DEFAULT, NULL, read_done, &r);
+	g_assert_cmpint(g_pollable_output_stream_write_nonblocking(
+				G_POLLABLE_OUTPUT_STREAM(g_io_stream_get_output_stream(tls)), "pong",
+				4, NULL, &error),
+			==, 4);
+	g_assert_true(rc_test_wait_until(read_is_done, &r, "echo", DEADLINE_S));
+	g_assert_no_error(r.error);
+	g_assert_cmpmem(r.buf, r.n, "pong", 4);
+	g_thread_join(thread);
+	g_clear_object(&srv.tls);
+	g_clear_error(&srv.error);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1409,6 +1447,7 @@ main(int argc, char **argv)
 	g_test_add_func("/tls/binding/verifypeernodeid-on-and-off", test_peer_node_binding);
 	g_test_add_func("/tls/mesh/session-node-id-checks", test_mesh_session_node_id_checks);
 	g_test_add_func("/tls/ctl/sync-client-skips-only-hostname", test_ctl_client_sync);
+	g_test_add_func("/tls/ctl/sync-stream-async-io-does-not-block", test_ctl_sync_stream_async_io);
 	ret = g_test_run();
 	rc_test_rmtree(certs.dir);
 	return ret;
