@@ -49,8 +49,10 @@ node c "" "$pb"
 echo "== waiting for every node to learn every route"
 for i in $(seq 1 100); do
   if "$CTL" --socket "$dir/a.sock" status --json 2>/dev/null | python3 -c '
-import json,sys; s=json.load(sys.stdin); rt=s.get("RoutingTable") or {}
-sys.exit(0 if "c" in rt else 1)'; then break; fi
+import json,sys
+try: s=json.load(sys.stdin)
+except ValueError: sys.exit(1); rt=s.get("RoutingTable") or {}
+sys.exit(0 if "c" in rt else 1)' 2>/dev/null; then break; fi
   sleep 0.2
 done
 "$CTL" --socket "$dir/a.sock" status
