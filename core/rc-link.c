@@ -1,5 +1,6 @@
 /* rc-link.c: one backend session running the Netceptor link protocol (wire.md 5, 9.4). */
 #include "rc-link.h"
+#include "rc-tls.h"
 
 #include <string.h>
 
@@ -44,6 +45,12 @@ struct _RcLink {
 	GOutputVector wvec[RC_LINK_WRITE_BATCH * 2];
 	gboolean send_full; /* message backend said FULL */
 	gsize max_message;
+	/* data flow control (rc-link.h) */
+	gboolean want_drained;   /* refused or over-queued data: report when below LOW */
+	GPtrArray *paused_links; /* RcLink* (refs) paused because of this queue */
+	gboolean read_paused;
+	gboolean read_stalled;   /* a read is owed once resumed */
+	guint pause_source;
 
 	/* protocol state (wire.md 5) */
 	RcLinkState state;
@@ -67,6 +74,9 @@ rc_link_ref(RcLink *link)
 	return link;
 }
 
+static void rc_link_write_next(RcLink *link);
+static void rc_link_release_paused(RcLink *link);
+
 static void
 rc_link_frame_free(RcLinkFrame *frame)
 {
@@ -80,6 +90,7 @@ rc_link_unref(RcLink *link)
 	if (--link->refcount > 0)
 		return;
 	g_queue_clear_full(&link->sendq, (GDestroyNotify)rc_link_frame_free);
+	g_clear_pointer(&link->paused_links, g_ptr_array_unref);
 	g_clear_object(&link->stream);
 	g_clear_object(&link->cancellable);
 	g_clear_pointer(&link->nodecost, g_variant_unref);
@@ -123,6 +134,116 @@ rc_link_get_last_received_us(RcLink *link)
 	return link->last_received_us;
 }
 
+/* ------------------------------------------------------------------ flow control */
+
+static void rc_link_read_next(RcLink *link);
+
+/* Resume every link paused because of this one's queue. */
+static void
+rc_link_release_paused(RcLink *link)
+{
+	g_autoptr(GPtrArray) paused = g_steal_pointer(&link->paused_links);
+
+	for (guint i = 0; paused != NULL && i < paused->len; i++)
+		rc_link_resume_reading(paused->pdata[i]);
+}
+
+static void
+rc_link_check_drained(RcLink *link)
+{
+	if (!link->want_drained || link->sendq_bytes >= RC_LINK_SEND_QUEUE_LOW)
+		return;
+	link->want_drained = FALSE;
+	rc_link_ref(link);
+	rc_link_release_paused(link);
+	if (link->state != RC_LINK_CLOSED)
+		rc_netceptor_link_drained(link->nc, link);
+	rc_link_unref(link);
+}
+
+gboolean
+rc_link_has_room(RcLink *link, gsize size)
+{
+	if (link->state == RC_LINK_CLOSED)
+		return TRUE; /* a send will fail at once; nothing to wait for */
+	if (link->sendq_bytes + size <= RC_LINK_SEND_QUEUE_HIGH)
+		return TRUE;
+	link->want_drained = TRUE;
+	return FALSE;
+}
+
+static gboolean
+rc_link_pause_timeout_cb(gpointer user_data)
+{
+	RcLink *link = user_data;
+
+	link->pause_source = 0;
+	g_debug("Reading from %s resumed after %d ms with its data still queued elsewhere",
+		link->peer, RC_LINK_PAUSE_MAX_MS);
+	rc_link_resume_reading(link);
+	return G_SOURCE_REMOVE;
+}
+
+void
+rc_link_pause_reading(RcLink *link)
+{
+	if (link->stream == NULL || link->read_paused || link->state == RC_LINK_CLOSED)
+		return;
+	link->read_paused = TRUE;
+	link->pause_source = g_timeout_add(RC_LINK_PAUSE_MAX_MS, rc_link_pause_timeout_cb, link);
+}
+
+void
+rc_link_resume_reading(RcLink *link)
+{
+	if (!link->read_paused)
+		return;
+	link->read_paused = FALSE;
+	g_clear_handle_id(&link->pause_source, g_source_remove);
+	if (link->read_stalled) {
+		link->read_stalled = FALSE;
+		rc_link_read_next(link);
+	}
+}
+
+gboolean
+rc_link_send_forwarded(RcLink *link, GBytes *message, RcLink *from)
+{
+	gsize size = g_bytes_get_size(message);
+
+	if (link->state == RC_LINK_CLOSED || size == 0 || size > link->max_message)
+		return rc_link_send(link, message);
+	if (link->sendq_bytes + size <= RC_LINK_SEND_QUEUE_HIGH)
+		return rc_link_send(link, message);
+	if (from == NULL || from->stream == NULL || from == link ||
+	    link->sendq_bytes + size > RC_LINK_SEND_QUEUE_FORWARD_MAX) {
+		g_debug("Send queue to %s full, dropping a data message", link->peer);
+		link->want_drained = TRUE;
+		return FALSE;
+	}
+	/* hop-by-hop backpressure: keep it, stop reading where it came from */
+	if (!from->read_paused) {
+		rc_link_pause_reading(from);
+		if (link->paused_links == NULL)
+			link->paused_links =
+				g_ptr_array_new_with_free_func((GDestroyNotify)rc_link_unref);
+		if (!g_ptr_array_find(link->paused_links, from, NULL))
+			g_ptr_array_add(link->paused_links, rc_link_ref(from));
+	}
+	link->want_drained = TRUE;
+	{
+		RcLinkFrame *frame = g_new0(RcLinkFrame, 1);
+
+		frame->message = g_bytes_ref(message);
+		frame->header[0] = (guint8)(size & 0xff);
+		frame->header[1] = (guint8)(size >> 8);
+		g_queue_push_tail(&link->sendq, frame);
+		link->sendq_bytes += size;
+	}
+	rc_link_write_next(link);
+	return TRUE;
+}
+
 /* ------------------------------------------------------------------ teardown */
 
 static gboolean
@@ -161,6 +282,8 @@ rc_link_teardown(RcLink *link, const GError *reason)
 		link->end_reason = g_error_copy(reason);
 	g_clear_handle_id(&link->init_source, g_source_remove);
 	g_clear_handle_id(&link->flush_source, g_source_remove);
+	g_clear_handle_id(&link->pause_source, g_source_remove);
+	rc_link_release_paused(link);
 	if (link->nc != NULL)
 		rc_netceptor_link_removed(link->nc, link);
 	g_cancellable_cancel(link->cancellable);
@@ -191,8 +314,6 @@ rc_link_end(RcLink *link, const char *log_line)
 }
 
 /* ------------------------------------------------------------------ sending */
-
-static void rc_link_write_next(RcLink *link);
 
 static void
 rc_link_check_flushed(RcLink *link)
@@ -230,6 +351,8 @@ rc_link_write_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		rc_link_check_flushed(link);
 		rc_link_write_next(link);
 	}
+	if (link->state != RC_LINK_CLOSED)
+		rc_link_check_drained(link);
 	rc_link_unref(link);
 }
 
@@ -281,6 +404,8 @@ rc_link_write_next(RcLink *link)
 		rc_link_frame_free(frame);
 	}
 	rc_link_check_flushed(link);
+	if (link->state != RC_LINK_CLOSED)
+		rc_link_check_drained(link);
 }
 
 gboolean
@@ -300,6 +425,7 @@ rc_link_send(RcLink *link, GBytes *message)
 	}
 	if (data[0] == RC_MSG_DATA && link->sendq_bytes + size > RC_LINK_SEND_QUEUE_HIGH) {
 		g_debug("Send queue to %s full, dropping a data message", link->peer);
+		link->want_drained = TRUE;
 		return FALSE;
 	}
 	if (link->sendq_bytes + size > RC_LINK_SEND_QUEUE_MAX) {
@@ -438,6 +564,13 @@ rc_link_first_update(RcLink *link, RcRoutingUpdate *ru)
 		rc_link_reject(link, "it is not in the allowed peers list");
 		return;
 	}
+	/* receptor-c extension (tls.md 5.4): bind the announced node ID to the
+	 * peer's certificate when the TLS config asks for it. */
+	g_autoptr(GError) tls_error = NULL;
+	if (link->stream != NULL && !rc_tls_peer_matches_node(link->stream, remote, &tls_error)) {
+		rc_link_reject(link, tls_error->message);
+		return;
+	}
 	if (link->nodecost != NULL && g_variant_lookup(link->nodecost, remote, "d", &nodecost))
 		link->cost = nodecost;
 	if (rc_netceptor_lookup_link(link->nc, remote) != NULL) {
@@ -550,8 +683,6 @@ rc_link_dispatch(RcLink *link, GBytes *message)
 	}
 }
 
-static void rc_link_read_next(RcLink *link);
-
 static void
 rc_link_read_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -601,6 +732,10 @@ rc_link_read_next(RcLink *link)
 {
 	if (link->state == RC_LINK_CLOSED || link->state == RC_LINK_CLOSING)
 		return;
+	if (link->read_paused) {
+		link->read_stalled = TRUE;
+		return;
+	}
 	g_input_stream_read_async(g_io_stream_get_input_stream(link->stream),
 				  link->rbuf + link->rlen, RC_LINK_READ_BUFFER - link->rlen,
 				  G_PRIORITY_DEFAULT, link->cancellable, rc_link_read_cb,
