@@ -183,21 +183,29 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--megabytes", type=int, default=64)
     ap.add_argument("--pings", type=int, default=200)
+    ap.add_argument("--keep", action="store_true", help="keep the logs")
     args = ap.parse_args()
     run = Run(args)
     try:
         results = {}
         for backend in ("tcp", "udp", "ws"):
-            results[backend] = measure(run, backend, args.megabytes, args.pings)
+            try:
+                results[backend] = measure(run, backend, args.megabytes, args.pings)
+            except (OSError, RuntimeError) as e:
+                print("%-3s one hop: failed: %s (logs in %s)" % (backend, e, run.dir))
+                args.keep = True
+        if "tcp" not in results:
+            return 1
         base_rtt, base_mbps, _ = results["tcp"]
-        for backend in ("tcp", "udp", "ws"):
+        for backend in results:
             rtt, mbps, got = results[backend]
             print("%-3s one hop: ping median %7.1f us (ratio %.2f), stream %7.1f MB/s "
                   "(ratio %.2f)%s" % (backend, rtt, rtt / base_rtt, mbps, mbps / base_mbps,
                                       "" if got >= args.megabytes << 20 else
                                       "  [incomplete: %d bytes]" % got))
     finally:
-        shutil.rmtree(run.dir, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(run.dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
