@@ -184,6 +184,33 @@ ws_link_error_cb(SoupWebsocketConnection *conn, GError *error, gpointer user_dat
 		rc_log_warning("Websocket link %s: %s, dropping link", link->peer, error->message);
 }
 
+/* gorilla's CloseError text: "websocket: close 1000 (normal): reason" */
+static GError *
+ws_close_error(gushort code, const char *data)
+{
+	static const struct {
+		gushort code;
+		const char *text;
+	} names[] = {
+		{ 1000, "normal" },           { 1001, "going away" },
+		{ 1002, "protocol error" },   { 1003, "unsupported data" },
+		{ 1005, "no status" },        { 1006, "abnormal closure" },
+		{ 1007, "invalid payload data" }, { 1008, "policy violation" },
+		{ 1009, "message too big" },  { 1010, "mandatory extension" },
+		{ 1011, "internal server error" }, { 1015, "TLS handshake" },
+	};
+	const char *name = NULL;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+		if (names[i].code == code)
+			name = names[i].text;
+	}
+	return g_error_new(RC_ERROR, RC_ERROR_PROTOCOL, "websocket: close %u%s%s%s%s%s", code,
+			   name != NULL ? " (" : "", name != NULL ? name : "",
+			   name != NULL ? ")" : "", (data != NULL && data[0] != '\0') ? ": " : "",
+			   (data != NULL && data[0] != '\0') ? data : "");
+}
+
 static void
 ws_link_closed_cb(SoupWebsocketConnection *conn, gpointer user_data)
 {
@@ -200,7 +227,7 @@ ws_link_closed_cb(SoupWebsocketConnection *conn, gpointer user_data)
 	if (link->error_text != NULL)
 		reason = g_error_new(RC_ERROR, RC_ERROR_PROTOCOL, "%s", link->error_text);
 	else if (code != 0 && code != SOUP_WEBSOCKET_CLOSE_ABNORMAL)
-		reason = g_error_new(RC_ERROR, RC_ERROR_PROTOCOL, "websocket: close %u", code);
+		reason = ws_close_error(code, soup_websocket_connection_get_close_data(conn));
 	else
 		reason = g_error_new_literal(RC_ERROR, RC_ERROR_PROTOCOL,
 					     "websocket: close 1006 (abnormal closure): "

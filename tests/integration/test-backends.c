@@ -786,6 +786,18 @@ test_refusals_are_logged(void)
 		big[strlen(upgrade) + 2 + i] = (guint8)((guint64)payload >> (56 - 8 * i));
 	g_clear_pointer(&reply, g_free);
 	reply = tcp_exchange(ws_port, big, big_len, TRUE);
+	/* a peer's close frame ends the link with gorilla's close-error text */
+	{
+		g_autofree guint8 *closing = g_malloc0(strlen(upgrade) + 8);
+		const guint8 frame[] = { 0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8 };
+
+		memcpy(closing, upgrade, strlen(upgrade));
+		memcpy(closing + strlen(upgrade), frame, sizeof frame);
+		g_free(tcp_exchange(ws_port, closing, strlen(upgrade) + sizeof frame, TRUE));
+		if (!rc_test_node_wait_log(n, "Backend receiving error websocket: close 1000 (normal)",
+					   BK_DEADLINE_S))
+			return;
+	}
 	if (!rc_test_node_wait_log(n, "larger than configured max-incoming-payload-size",
 				   BK_DEADLINE_S))
 		return;
