@@ -1268,15 +1268,42 @@ typedef struct {
 	GOutputStream *out;
 	char *remote_id;
 	char *node;
-	gsize pending; /* bytes of conn->chunk being written */
+	gint64 last_rx_us; /* last byte received on the current copy */
+	guint watch;       /* stall watchdog of the current copy */
+	gboolean stalled;
 } Fetcher;
 
 static gboolean fetcher_check(gpointer user_data);
 
 static void
+fetcher_unwatch(Fetcher *f)
+{
+	if (f->watch != 0)
+		g_source_remove(f->watch);
+	f->watch = 0;
+}
+
+static gboolean
+fetcher_watch(gpointer user_data)
+{
+	Fetcher *f = user_data;
+	RcWorkUnit *unit = f->job->ru->unit;
+	if (g_get_monotonic_time() - f->last_rx_us < RC_WORK_REMOTE_STALL_US ||
+	    unit->status->stdout_size <= rc_work_statusfile_stdout_size(unit->dir))
+		return G_SOURCE_CONTINUE;
+	rc_log_warning("Results of work unit %s from %s stalled; asking again from byte %" G_GINT64_FORMAT,
+		       unit->id, f->node, rc_work_statusfile_stdout_size(unit->dir));
+	f->stalled = TRUE;
+	f->watch = 0;
+	g_cancellable_cancel(f->conn->cancel);
+	return G_SOURCE_REMOVE;
+}
+
+static void
 fetcher_end(Fetcher *f)
 {
 	Job *job = f->job;
+	fetcher_unwatch(f);
 	conn_close(f->conn);
 	g_clear_object(&f->out);
 	g_free(f->path);
@@ -1289,6 +1316,8 @@ fetcher_end(Fetcher *f)
 static void
 fetcher_next(Fetcher *f)
 {
+	fetcher_unwatch(f);
+	f->stalled = FALSE;
 	if (f->out != NULL) {
 		g_output_stream_close(f->out, NULL, NULL);
 		g_clear_object(&f->out);
@@ -1319,7 +1348,7 @@ fetcher_copy_read_done(GObject *source, GAsyncResult *result, gpointer user_data
 	g_autoptr(GError) error = NULL;
 	gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), result, &error);
 	if (n < 0) {
-		if (g_cancellable_is_cancelled(f->job->mon_cancel)) {
+		if (g_cancellable_is_cancelled(f->job->mon_cancel) || f->stalled) {
 			/* abort the read (STOP_SENDING 499), then the connection (3.2) */
 			rc_stream_cancel_read(f->conn->stream);
 		} else {
@@ -1333,6 +1362,7 @@ fetcher_copy_read_done(GObject *source, GAsyncResult *result, gpointer user_data
 		fetcher_next(f);
 		return;
 	}
+	f->last_rx_us = g_get_monotonic_time();
 	/* append every chunk completely before reading the next (3.3) */
 	g_output_stream_write_all_async(f->out, f->conn->chunk, (gsize)n, G_PRIORITY_DEFAULT, NULL,
 					fetcher_copy_written, f);
@@ -1387,6 +1417,8 @@ fetcher_header_read(Conn *conn, const char *line, const GError *error, gpointer 
 		return;
 	}
 	f->out = g_unix_output_stream_new(fd, TRUE);
+	f->last_rx_us = g_get_monotonic_time();
+	f->watch = g_timeout_add_seconds(1, fetcher_watch, f);
 	if (conn->inbuf->len > 0) {
 		g_output_stream_write_all_async(f->out, conn->inbuf->str, conn->inbuf->len,
 						G_PRIORITY_DEFAULT, NULL, fetcher_leftover_written,
