@@ -572,3 +572,168 @@ ws_parse_bind_address(const char *bindaddr, gboolean *wildcard, GError **error)
 	}
 	return address;
 }
+
+void
+ws_proxy_free(WsProxy *proxy)
+{
+	if (proxy == NULL)
+		return;
+	g_free(proxy->host);
+	g_free(proxy->auth);
+	g_free(proxy);
+}
+
+/* "host:port" of the URL with the default port filled in (gorilla's
+ * hostPortNoPort); IPv6 in brackets. (transfer full) */
+static char *
+ws_url_host_port(const WsUrl *url)
+{
+	if (strchr(url->host, ':') != NULL)
+		return g_strdup_printf("[%s]:%u", url->host, url->port);
+	return g_strdup_printf("%s:%u", url->host, url->port);
+}
+
+/* One NO_PROXY entry against host/port (golang.org/x/net/http/httpproxy). */
+static gboolean
+ws_no_proxy_matches(const char *entry, const char *host, guint16 port)
+{
+	g_autofree char *e = g_ascii_strdown(g_strstrip(g_strdup(entry)), -1);
+	g_autofree char *h = g_ascii_strdown(host, -1);
+	g_autoptr(GInetAddressMask) mask = NULL;
+	g_autoptr(GInetAddress) ip = NULL;
+	char *colon;
+	gsize elen;
+
+	if (e[0] == '\0')
+		return FALSE;
+	if (g_strcmp0(e, "*") == 0)
+		return TRUE;
+	ip = g_inet_address_new_from_string(h);
+	if (strchr(e, '/') != NULL) {
+		mask = g_inet_address_mask_new_from_string(e, NULL);
+		return mask != NULL && ip != NULL && g_inet_address_mask_matches(mask, ip);
+	}
+	/* optional :port (IPv6 entries in brackets) */
+	if (e[0] == '[') {
+		char *end = strchr(e, ']');
+
+		if (end == NULL)
+			return FALSE;
+		*end = '\0';
+		if (end[1] == ':' && (guint16)g_ascii_strtoull(end + 2, NULL, 10) != port)
+			return FALSE;
+		return g_strcmp0(e + 1, h) == 0;
+	}
+	colon = strrchr(e, ':');
+	if (colon != NULL && strchr(e, ':') == colon) {
+		if ((guint16)g_ascii_strtoull(colon + 1, NULL, 10) != port)
+			return FALSE;
+		*colon = '\0';
+	}
+	if (ip != NULL) {
+		g_autoptr(GInetAddress) eip = g_inet_address_new_from_string(e);
+
+		return eip != NULL && g_inet_address_equal(eip, ip);
+	}
+	elen = strlen(e);
+	if (e[0] == '.')
+		return g_str_has_suffix(h, e) || g_strcmp0(h, e + 1) == 0;
+	return g_strcmp0(h, e) == 0 ||
+	       (strlen(h) > elen && g_str_has_suffix(h, e) && h[strlen(h) - elen - 1] == '.');
+}
+
+gboolean
+ws_proxy_from_env(const WsUrl *url, const char *http_proxy, const char *https_proxy,
+		  const char *no_proxy, WsProxy **proxy, GError **error)
+{
+	const char *value = url->tls ? https_proxy : http_proxy;
+	g_autofree char *with_scheme = NULL;
+	g_autoptr(GUri) uri = NULL;
+	g_autoptr(GInetAddress) ip = NULL;
+	g_autoptr(WsProxy) p = NULL;
+	const char *scheme;
+	const char *user;
+	const char *password;
+
+	*proxy = NULL;
+	if (value == NULL || value[0] == '\0')
+		return TRUE;
+	/* never for localhost or loopback addresses */
+	ip = g_inet_address_new_from_string(url->host);
+	if (g_ascii_strcasecmp(url->host, "localhost") == 0 ||
+	    (ip != NULL && g_inet_address_get_is_loopback(ip)))
+		return TRUE;
+	if (no_proxy != NULL) {
+		g_auto(GStrv) entries = g_strsplit(no_proxy, ",", -1);
+
+		for (guint i = 0; entries[i] != NULL; i++) {
+			if (ws_no_proxy_matches(entries[i], url->host, url->port))
+				return TRUE;
+		}
+	}
+	with_scheme = strstr(value, "://") != NULL ? g_strdup(value)
+						   : g_strdup_printf("http://%s", value);
+	uri = g_uri_parse(with_scheme, G_URI_FLAGS_HAS_PASSWORD, NULL);
+	if (uri == NULL || g_uri_get_host(uri) == NULL) {
+		g_set_error(error, RC_ERROR, RC_ERROR_CONFIG, "invalid proxy address %s", value);
+		return FALSE;
+	}
+	scheme = g_uri_get_scheme(uri);
+	if (g_ascii_strcasecmp(scheme, "http") != 0) {
+		/* Go also knows socks5://; this backend only tunnels with CONNECT */
+		g_set_error(error, RC_ERROR, RC_ERROR_UNSUPPORTED, "proxy: unknown scheme: %s",
+			    scheme);
+		return FALSE;
+	}
+	p = g_new0(WsProxy, 1);
+	p->host = g_strdup(g_uri_get_host(uri));
+	p->port = (guint16)(g_uri_get_port(uri) > 0 ? g_uri_get_port(uri) : 80);
+	user = g_uri_get_user(uri);
+	password = g_uri_get_password(uri);
+	if (user != NULL && password != NULL) {
+		g_autofree char *plain_user = g_uri_unescape_string(user, NULL);
+		g_autofree char *plain_password = g_uri_unescape_string(password, NULL);
+		g_autofree char *pair = g_strdup_printf("%s:%s", plain_user, plain_password);
+		g_autofree char *b64 = g_base64_encode((const guchar *)pair, strlen(pair));
+
+		p->auth = g_strdup_printf("Basic %s", b64);
+	}
+	*proxy = g_steal_pointer(&p);
+	return TRUE;
+}
+
+char *
+ws_build_connect(const WsUrl *url, const WsProxy *proxy)
+{
+	g_autofree char *target = ws_url_host_port(url);
+
+	/* net/http Request.Write for CONNECT: Host, User-Agent, then headers */
+	return g_strdup_printf("CONNECT %s HTTP/1.1\r\nHost: %s\r\n"
+			       "User-Agent: Go-http-client/1.1\r\n%s%s%s\r\n",
+			       target, target, proxy->auth != NULL ? "Proxy-Authorization: " : "",
+			       proxy->auth != NULL ? proxy->auth : "",
+			       proxy->auth != NULL ? "\r\n" : "");
+}
+
+gboolean
+ws_check_connect_response(const guint8 *head, gsize len, GError **error)
+{
+	g_autoptr(SoupMessageHeaders) headers =
+		soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
+	guint status = 0;
+	g_autofree char *reason = NULL;
+
+	if (len > G_MAXINT ||
+	    !soup_headers_parse_response((const char *)head, (int)len, headers, NULL, &status,
+					 &reason)) {
+		g_set_error_literal(error, RC_ERROR, RC_ERROR_PROTOCOL,
+				    "malformed HTTP response from the proxy");
+		return FALSE;
+	}
+	if (status != SOUP_STATUS_OK) {
+		g_set_error_literal(error, RC_ERROR, RC_ERROR_PROTOCOL,
+				    reason != NULL && reason[0] != '\0' ? reason : "proxy refused");
+		return FALSE;
+	}
+	return TRUE;
+}

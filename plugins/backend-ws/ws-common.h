@@ -129,3 +129,31 @@ char *ws_error_text(const GError *error);
  * "localhost", or the wildcard "0.0.0.0"/"" (then *wildcard is TRUE: listen
  * dual-stack like Go, wire.md 9.3). (transfer full) (nullable) */
 GInetAddress *ws_parse_bind_address(const char *bindaddr, gboolean *wildcard, GError **error);
+
+/* An HTTP proxy a ws-peer tunnels through with CONNECT (wire.md 9.6 "Proxy"). */
+typedef struct {
+	char *host;  /* IPv6 without brackets */
+	guint16 port;
+	char *auth;  /* nullable: "Basic <base64 user:password>" */
+} WsProxy;
+
+void ws_proxy_free(WsProxy *proxy);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(WsProxy, ws_proxy_free)
+
+/* Go's http.ProxyFromEnvironment for a ws-peer URL, given the variables'
+ * values (nullable): `http_proxy` serves ws://, `https_proxy` wss://;
+ * `no_proxy` lists hosts, domain suffixes (".example.com" or
+ * "example.com"), IPs or CIDRs (optional ":port"), or "*"; localhost and
+ * loopback addresses are never proxied.  A proxy URL without a scheme is
+ * http://.  Returns TRUE with *proxy NULL when no proxy applies; FALSE for a
+ * proxy this backend cannot use ("proxy: unknown scheme: <scheme>").
+ * (out) (transfer full) (nullable) proxy */
+gboolean ws_proxy_from_env(const WsUrl *url, const char *http_proxy, const char *https_proxy,
+			   const char *no_proxy, WsProxy **proxy, GError **error);
+
+/* gorilla's CONNECT request for the URL's host:port. (transfer full) */
+char *ws_build_connect(const WsUrl *url, const WsProxy *proxy);
+
+/* The proxy's answer must be 200; otherwise the error is the status text
+ * after the code (gorilla), e.g. "Forbidden". */
+gboolean ws_check_connect_response(const guint8 *head, gsize len, GError **error);

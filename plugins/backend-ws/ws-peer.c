@@ -18,6 +18,7 @@ typedef struct {
 	char *extra_name;  /* nullable */
 	char *extra_value; /* nullable */
 	char *tls;         /* nullable; only used for wss */
+	WsProxy *proxy;    /* nullable: CONNECT tunnel from the environment */
 	gboolean redial;
 	gboolean running;
 	double delay_s;
@@ -35,6 +36,7 @@ struct _WsDial {
 	GIOStream *stream;
 	char *key;
 	char *request;
+	char *connect;     /* the CONNECT request to the proxy */
 };
 
 struct _WsPeerEnd {
@@ -59,6 +61,7 @@ ws_dial_free(WsDial *dial)
 	g_clear_object(&dial->cancellable);
 	g_free(dial->key);
 	g_free(dial->request);
+	g_free(dial->connect);
 	g_free(dial);
 }
 
@@ -263,6 +266,84 @@ ws_peer_tls_done(GObject *source, GAsyncResult *result, gpointer user_data)
 	ws_peer_handshake(dial);
 }
 
+/* Connected to the listener (directly or through the proxy's tunnel). */
+static void
+ws_peer_over_tcp(WsDial *dial)
+{
+	WsPeer *self = dial->self;
+
+	if (self->url->tls) {
+		self->host->tls_wrap_async(self->entity, self->tls, FALSE, dial->stream,
+					   self->url->host, dial->cancellable, ws_peer_tls_done,
+					   dial);
+		return;
+	}
+	ws_peer_handshake(dial);
+}
+
+static void
+ws_peer_tunnel_read(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	WsDial *dial = user_data;
+	WsPeer *self = dial->self;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) head = NULL;
+	const guint8 *data;
+	gsize len = 0;
+
+	head = ws_head_read_finish(result, &error);
+	if (self == NULL) {
+		ws_dial_take(dial);
+		return;
+	}
+	if (head == NULL) {
+		g_autofree char *text = ws_error_text(error);
+
+		ws_dial_take(dial);
+		ws_peer_dial_failed(self, text);
+		return;
+	}
+	data = g_bytes_get_data(head, &len);
+	if (!ws_check_connect_response(data, len, &error)) {
+		ws_dial_take(dial);
+		ws_peer_dial_failed(self, error->message);
+		return;
+	}
+	ws_peer_over_tcp(dial);
+}
+
+static void
+ws_peer_tunnel_written(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	WsDial *dial = user_data;
+	WsPeer *self = dial->self;
+	g_autoptr(GError) error = NULL;
+
+	if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), result, NULL, &error) ||
+	    self == NULL) {
+		g_autofree char *text = error != NULL ? ws_error_text(error) : NULL;
+
+		ws_dial_take(dial);
+		if (self != NULL)
+			ws_peer_dial_failed(self, text);
+		return;
+	}
+	ws_head_read_async(dial->stream, WS_MAX_HEAD, WS_PEER_RESPONSE_TIMEOUT_MS,
+			   dial->cancellable, ws_peer_tunnel_read, dial);
+}
+
+/* wire.md 9.6 "Proxy": CONNECT host:port through the HTTP proxy */
+static void
+ws_peer_tunnel(WsDial *dial)
+{
+	WsPeer *self = dial->self;
+
+	dial->connect = ws_build_connect(self->url, self->proxy);
+	g_output_stream_write_all_async(g_io_stream_get_output_stream(dial->stream),
+					dial->connect, strlen(dial->connect), G_PRIORITY_DEFAULT,
+					dial->cancellable, ws_peer_tunnel_written, dial);
+}
+
 static void
 ws_peer_connected(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -284,18 +365,21 @@ ws_peer_connected(GObject *source, GAsyncResult *result, gpointer user_data)
 
 		ws_dial_take(dial);
 		/* wire.md 9.2: keep Go's prefix "dial tcp <addr>: " */
-		full = g_strdup_printf("dial tcp %s: connect: %s", self->url->host_header, text);
+		if (self->proxy != NULL)
+			full = g_strdup_printf("dial tcp %s:%u: connect: %s", self->proxy->host,
+					       self->proxy->port, text);
+		else
+			full = g_strdup_printf("dial tcp %s: connect: %s", self->url->host_header,
+					       text);
 		ws_peer_dial_failed(self, full);
 		return;
 	}
 	dial->stream = G_IO_STREAM(connection);
-	if (self->url->tls) {
-		self->host->tls_wrap_async(self->entity, self->tls, FALSE, dial->stream,
-					   self->url->host, dial->cancellable, ws_peer_tls_done,
-					   dial);
+	if (self->proxy != NULL) {
+		ws_peer_tunnel(dial);
 		return;
 	}
-	ws_peer_handshake(dial);
+	ws_peer_over_tcp(dial);
 }
 
 static void
@@ -309,8 +393,14 @@ ws_peer_dial(WsPeer *self)
 	dial->self = self;
 	dial->cancellable = g_cancellable_new();
 	self->dial = dial;
-	g_socket_client_connect_to_host_async(self->client, self->url->host, self->url->port,
-					      dial->cancellable, ws_peer_connected, dial);
+	if (self->proxy != NULL)
+		g_socket_client_connect_to_host_async(self->client, self->proxy->host,
+						      self->proxy->port, dial->cancellable,
+						      ws_peer_connected, dial);
+	else
+		g_socket_client_connect_to_host_async(self->client, self->url->host,
+						      self->url->port, dial->cancellable,
+						      ws_peer_connected, dial);
 }
 
 gboolean
@@ -354,6 +444,15 @@ ws_peer_create(const RcHost *host, RcEntity *entity, GVariant *params, gpointer 
 	return TRUE;
 }
 
+/* golang.org/x/net/http/httpproxy: the upper-case variable wins */
+static const char *
+ws_getenv2(const char *upper, const char *lower)
+{
+	const char *value = g_getenv(upper);
+
+	return value != NULL && value[0] != '\0' ? value : g_getenv(lower);
+}
+
 gboolean
 ws_peer_start(gpointer data, GError **error)
 {
@@ -369,8 +468,14 @@ ws_peer_start(gpointer data, GError **error)
 		if (!self->host->tls_check(self->entity, self->tls, FALSE, error))
 			return FALSE;
 	}
+	/* wire.md 9.6 "Proxy": Go's http.ProxyFromEnvironment; our own CONNECT
+	 * tunnel, not GIO's proxy resolver */
+	g_clear_pointer(&self->proxy, ws_proxy_free);
+	if (!ws_proxy_from_env(self->url, ws_getenv2("HTTP_PROXY", "http_proxy"),
+			       ws_getenv2("HTTPS_PROXY", "https_proxy"),
+			       ws_getenv2("NO_PROXY", "no_proxy"), &self->proxy, error))
+		return FALSE;
 	self->client = g_socket_client_new();
-	/* HTTP(S)_PROXY from the environment is not honoured (docs/differences.md) */
 	g_socket_client_set_enable_proxy(self->client, FALSE);
 	self->running = TRUE;
 	rc_log_debug("Running Websocket peer connection %s", self->address);
@@ -411,6 +516,7 @@ ws_peer_free(gpointer data)
 		return;
 	ws_peer_stop(self);
 	ws_url_free(self->url);
+	ws_proxy_free(self->proxy);
 	g_free(self->address);
 	g_free(self->extra_name);
 	g_free(self->extra_value);

@@ -138,6 +138,8 @@ typedef struct {
 	/* HTTP proxy */
 	GSocketService *service;
 	guint16 upstream_port;
+	gboolean connect_mode;     /* CONNECT proxy (HTTP_PROXY) instead of a reverse proxy */
+	char *seen_connect;        /* "CONNECT host:port HTTP/1.1" */
 	char *seen_request_line;
 	char *seen_extra;
 	guint proxied;
@@ -203,6 +205,7 @@ relay_free(Relay *r)
 	g_main_context_unref(r->ctx);
 	g_mutex_clear(&r->lock);
 	g_free(r->seen_request_line);
+	g_free(r->seen_connect);
 	g_free(r->seen_extra);
 	g_free(r);
 }
@@ -303,6 +306,7 @@ typedef struct {
 	GIOStream *client;
 	GIOStream *upstream;
 	GByteArray *head;
+	gboolean tunnelled;  /* CONNECT answered; the next head is the tunnelled request */
 	guint8 buf[4096];
 } ProxyConn;
 
@@ -390,6 +394,24 @@ proxy_read_done(GObject *source, GAsyncResult *result, gpointer data)
 	}
 	g_byte_array_append(pc->head, pc->buf, (guint)n);
 	if (g_strstr_len((const char *)pc->head->data, pc->head->len, "\r\n\r\n") == NULL) {
+		proxy_read_more(pc);
+		return;
+	}
+	if (pc->r->connect_mode && !pc->tunnelled) {
+		static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+
+		g_mutex_lock(&pc->r->lock);
+		g_free(pc->r->seen_connect);
+		pc->r->seen_connect = g_strndup(
+			(const char *)pc->head->data,
+			(gsize)(g_strstr_len((const char *)pc->head->data, pc->head->len, "\r\n") -
+				(const char *)pc->head->data));
+		g_mutex_unlock(&pc->r->lock);
+		/* the client speaks only after our answer: nothing else is buffered */
+		g_byte_array_set_size(pc->head, 0);
+		pc->tunnelled = TRUE;
+		(void)g_output_stream_write_all(g_io_stream_get_output_stream(pc->client), ok,
+						strlen(ok), NULL, NULL, NULL);
 		proxy_read_more(pc);
 		return;
 	}
@@ -655,6 +677,42 @@ check_losses(gpointer data)
 }
 
 static void
+test_ws_peer_through_connect_proxy_from_environment(void)
+{
+	g_autoptr(Mesh) m = mesh_new();
+	g_autoptr(Relay) r = relay_new();
+	guint16 port = rc_test_free_port();
+	guint16 proxy_port;
+	g_autofree char *proxy_url = NULL;
+	g_autofree char *listener = g_strdup_printf("- ws-listener:\n    port: %u\n"
+						    "    bindaddr: 127.0.0.1\n", port);
+	/* not loopback by name: Go never proxies localhost or loopback IPs;
+	 * only the proxy resolves it (to 127.0.0.1) */
+	g_autofree char *peer = g_strdup_printf("- ws-peer:\n"
+						"    address: ws://behind.invalid:%u/mesh\n"
+						"    extraheader: \"X-Extra-Data: viaconnect\"\n",
+						port);
+	g_autofree char *expect = g_strdup_printf("CONNECT behind.invalid:%u HTTP/1.1", port);
+
+	r->connect_mode = TRUE;
+	proxy_port = relay_start_proxy(r, port);
+	proxy_url = g_strdup_printf("http://user:secret@127.0.0.1:%u", proxy_port);
+	mesh_start(m, "behind2", listener);
+	g_setenv("HTTP_PROXY", proxy_url, TRUE);
+	mesh_start(m, "front2", peer);
+	g_unsetenv("HTTP_PROXY");
+	if (!rc_test_wait_until(check_proxy_seen, r, "the proxy saw a tunnelled request",
+				BK_DEADLINE_S) ||
+	    !wait_route(m, "behind2", "front2", "front2"))
+		return;
+	g_mutex_lock(&r->lock);
+	g_assert_cmpstr(r->seen_connect, ==, expect);
+	g_assert_cmpstr(r->seen_request_line, ==, "GET /mesh HTTP/1.1");
+	g_assert_cmpstr(r->seen_extra, ==, "viaconnect");
+	g_mutex_unlock(&r->lock);
+}
+
+static void
 test_udp_converges_through_lossy_relay(void)
 {
 	g_autoptr(Mesh) m = mesh_new();
@@ -816,6 +874,8 @@ main(int argc, char **argv)
 	g_test_add_func("/backends/ws/wss-with-mutual-tls", test_wss_mutual_tls);
 	g_test_add_func("/backends/ws/peer-through-proxy-sends-path-and-extraheader",
 			test_ws_peer_through_proxy_path_and_extraheader);
+	g_test_add_func("/backends/ws/peer-through-connect-proxy-from-environment",
+			test_ws_peer_through_connect_proxy_from_environment);
 	g_test_add_func("/backends/udp/converges-through-ten-percent-loss",
 			test_udp_converges_through_lossy_relay);
 	g_test_add_func("/backends/refusals/garbage-oversize-and-non-websocket-are-logged",

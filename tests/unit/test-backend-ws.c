@@ -284,6 +284,72 @@ test_redial_delay_sequence(void)
 	g_assert_cmpfloat(ws_peer_next_delay(5.0), ==, 7.5);
 }
 
+static WsProxy *
+proxy_for(const char *address, const char *http, const char *https, const char *no)
+{
+	g_autoptr(WsUrl) url = ws_url_parse(address, NULL);
+	g_autoptr(GError) error = NULL;
+	WsProxy *proxy = NULL;
+
+	g_assert_true(ws_proxy_from_env(url, http, https, no, &proxy, &error));
+	g_assert_no_error(error);
+	return proxy;
+}
+
+static void
+test_proxy_from_environment(void)
+{
+	g_autoptr(WsProxy) a = proxy_for("ws://mesh.example:80/", "proxy:3128", NULL, NULL);
+	g_autoptr(WsProxy) b = proxy_for("wss://mesh.example/", "http://p:1", NULL, NULL);
+	g_autoptr(WsProxy) c = proxy_for("wss://mesh.example/", NULL, "http://u:p%40ss@p:8080",
+					 NULL);
+	g_autoptr(WsProxy) loop = proxy_for("ws://127.0.0.1:80/", "http://p:1", NULL, NULL);
+	g_autoptr(WsProxy) local = proxy_for("ws://localhost:80/", "http://p:1", NULL, NULL);
+	g_autoptr(WsProxy) no1 = proxy_for("ws://a.example.com/", "http://p:1", NULL, "example.com");
+	g_autoptr(WsProxy) no2 = proxy_for("ws://10.1.2.3/", "http://p:1", NULL, "10.0.0.0/8");
+	g_autoptr(WsProxy) no3 = proxy_for("ws://h.test:81/", "http://p:1", NULL, "x, h.test:80");
+	g_autoptr(WsProxy) star = proxy_for("ws://h.test/", "http://p:1", NULL, "*");
+	g_autoptr(WsUrl) url = ws_url_parse("ws://mesh.example:8080/x", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *connect = NULL;
+	WsProxy *socks = NULL;
+
+	g_assert_nonnull(a);
+	g_assert_cmpstr(a->host, ==, "proxy");
+	g_assert_cmpuint(a->port, ==, 3128);
+	g_assert_null(a->auth);
+	g_assert_null(b); /* wss uses HTTPS_PROXY only */
+	g_assert_nonnull(c);
+	/* base64("u:p@ss") */
+	g_assert_cmpstr(c->auth, ==, "Basic dTpwQHNz");
+	g_assert_null(loop);
+	g_assert_null(local);
+	g_assert_null(no1);
+	g_assert_null(no2);
+	g_assert_nonnull(no3); /* the entry names another port */
+	g_assert_null(star);
+	connect = ws_build_connect(url, c);
+	g_assert_cmpstr(connect, ==,
+			"CONNECT mesh.example:8080 HTTP/1.1\r\nHost: mesh.example:8080\r\n"
+			"User-Agent: Go-http-client/1.1\r\nProxy-Authorization: Basic dTpwQHNz\r\n"
+			"\r\n");
+	g_assert_false(ws_proxy_from_env(url, "socks5://p:1080", NULL, NULL, &socks, &error));
+	g_assert_cmpstr(error->message, ==, "proxy: unknown scheme: socks5");
+	g_assert_null(socks);
+}
+
+static void
+test_connect_response(void)
+{
+	const char *ok = "HTTP/1.1 200 Connection established\r\n\r\n";
+	const char *denied = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n";
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(ws_check_connect_response((const guint8 *)ok, strlen(ok), &error));
+	g_assert_false(ws_check_connect_response((const guint8 *)denied, strlen(denied), &error));
+	g_assert_cmpstr(error->message, ==, "Forbidden");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -306,5 +372,7 @@ main(int argc, char **argv)
 			test_not_found_body_is_go_text);
 	g_test_add_func("/backend-ws/frame/head-end-and-frame-size", test_head_end_and_frame_size);
 	g_test_add_func("/backend-ws/peer/redial-delay-sequence", test_redial_delay_sequence);
+	g_test_add_func("/backend-ws/proxy/from-environment-like-go", test_proxy_from_environment);
+	g_test_add_func("/backend-ws/proxy/connect-response", test_connect_response);
 	return g_test_run();
 }
