@@ -167,6 +167,7 @@ typedef struct {
 	gboolean last_write_failed;
 	char *last_write_error;
 	gboolean killing;
+	gboolean done; /* the final state is written: no more periodic writes */
 	int exit_code;
 } Runner;
 
@@ -235,7 +236,8 @@ periodic_update(gpointer user_data)
 	g_autoptr(GError) error = NULL;
 	g_autofree char *detail = g_strdup_printf("Running: PID %d", (int)r->child);
 
-	if (r->killing)
+	/* sources ready in the same iteration still run after the loop quit */
+	if (r->killing || r->done)
 		return G_SOURCE_CONTINUE;
 	if (!rc_work_statusfile_update_basic(r->cfg->unitdir, r->status, RC_WORK_RUNNING, detail,
 					     rc_work_statusfile_stdout_size(r->cfg->unitdir),
@@ -288,6 +290,7 @@ child_exited(GPid pid, gint wait_status, gpointer user_data)
 	gint64 size = rc_work_statusfile_stdout_size(r->cfg->unitdir);
 
 	g_spawn_close_pid(pid);
+	r->done = TRUE;
 	if (r->killing) {
 		/* no survivors of the tree (cancel) */
 		kill(-pid, SIGKILL);

@@ -561,7 +561,8 @@ runner_exited(GPid pid, gint wait_status, gpointer user_data)
 	unit->runner_watch = 0;
 	unit->runner_pid = 0;
 	g_spawn_close_pid(pid);
-	g_debug("Command runner %d of work unit %s exited", (int)pid, unit->id);
+	g_debug("Command runner %d of work unit %s exited (wait status %d)", (int)pid, unit->id,
+		wait_status);
 	if (!unit->released && g_file_test(unit->dir, G_FILE_TEST_IS_DIR)) {
 		/* T17: only the launching daemon clears ExtraData */
 		if (!rc_work_statusfile_update(unit->dir, unit->status, clear_extra_edit, NULL,
