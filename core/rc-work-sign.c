@@ -114,7 +114,7 @@ rc_go_duration_string(gint64 ns)
 	guint64 u;
 
 	if (ns == 0)
-		return g_string_free(s, FALSE), g_strdup("0s");
+		return g_string_free(s, TRUE), g_strdup("0s");
 	if (ns < 0) {
 		g_string_append_c(s, '-');
 		u = (guint64)(-(ns + 1)) + 1;

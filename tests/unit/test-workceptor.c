@@ -479,7 +479,7 @@ test_go_durations(void)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	g_test_init(&argc, &argv, NULL);
 	/* runtime errors (rc_log_error) are warnings; criticals stay fatal */
 	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR);
 	g_test_add_func("/workceptor/status/worked-example-is-byte-exact", test_status_worked_example);
