@@ -950,9 +950,8 @@ unit_id_edit(Extra *e, RcWorkStatus *status, gpointer user_data)
 	e->unit_id = g_strdup(user_data);
 }
 
-/* The first `with ID <alnum>+.` of a line (Go's regexp), or NULL. */
-static char *
-find_unit_id(const char *line)
+char *
+rc_work_remote_parse_created(const char *line)
 {
 	const char *p = line;
 	while ((p = strstr(p, "with ID ")) != NULL) {
@@ -983,7 +982,7 @@ start_created_read(Conn *conn, const char *line, const GError *error, gpointer u
 		action_failf(a, "read error reading from %s: %s", e->node, error->message);
 		return;
 	}
-	id = find_unit_id(line);
+	id = rc_work_remote_parse_created(line);
 	if (id == NULL) {
 		g_autofree char *trimmed = g_strndup(line, strcspn(line, "\n"));
 		action_failf(a, "could not parse response: %s", trimmed);
@@ -1184,10 +1183,7 @@ static void
 poller_read(Conn *conn, const char *line, const GError *error, gpointer user_data)
 {
 	Poller *p = user_data;
-	g_autoptr(JsonNode) root = NULL;
-	JsonObject *obj;
-	gint64 state, size;
-	const char *detail;
+	g_autoptr(RcWorkStatus) reply = NULL;
 
 	if (line == NULL) {
 		if (g_cancellable_is_cancelled(p->job->mon_cancel)) {
@@ -1213,18 +1209,18 @@ poller_read(Conn *conn, const char *line, const GError *error, gpointer user_dat
 		poller_end(p);
 		return;
 	}
-	root = json_from_string(line, NULL);
-	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+	/* Go unmarshals the reply into a status record; the status parser is
+	 * depth-limited, so a hostile reply cannot exhaust the stack */
+	reply = rc_work_status_new();
+	rc_work_status_set_detail(reply, "");
+	if (!rc_work_status_parse(reply, (const guint8 *)line, strlen(line), NULL)) {
 		g_autofree char *trimmed = g_strndup(line, strcspn(line, "\n"));
 		rc_log_error("Error unmarshalling JSON: %s", trimmed);
 		poller_end(p);
 		return;
 	}
-	obj = json_node_get_object(root);
-	state = json_object_get_int_member_with_default(obj, "State", 0);
-	size = json_object_get_int_member_with_default(obj, "StdoutSize", 0);
-	detail = json_object_get_string_member_with_default(obj, "Detail", "");
-	if (!rc_work_unit_update_basic(p->job->ru->unit, state, detail, size)) { /* R7 */
+	if (!rc_work_unit_update_basic(p->job->ru->unit, reply->state, reply->detail,
+				       reply->stdout_size)) { /* R7 */
 		if (++p->write_failures > RC_WORK_REMOTE_MAX_WRITE_FAILURES) {
 			rc_log_error("Exceeded retries for updating status file for work unit %s",
 				     p->job->ru->unit->id);
@@ -1541,6 +1537,99 @@ monitor_start(Job *job)
 	get_connection(job, job->mon_cancel, poller_connected, p);
 }
 
+/* ------------------------------------------------------------ orphans */
+
+/* A submission that failed or was abandoned after the executor created its
+ * unit (a rejected payload, a start error, ttl expiry or a local cancel in
+ * the middle of the exchange) leaves that unit behind in Go (pitfall 8).
+ * receptor-c asks the executor once to release it. */
+typedef struct {
+	RemoteUnit *ru; /* (ref) */
+	char *rid;
+	char *node;
+} Orphan;
+
+static void
+orphan_free(Orphan *o)
+{
+	remote_unit_unref(o->ru);
+	g_free(o->rid);
+	g_free(o->node);
+	g_free(o);
+}
+
+static void
+orphan_read(Conn *conn, const char *line, const GError *error, gpointer user_data)
+{
+	Orphan *o = user_data;
+	g_autofree char *trimmed = line != NULL ? g_strndup(line, strcspn(line, "\n")) : NULL;
+	g_info("Released remote unit %s on %s left by a failed submission: %s", o->rid, o->node,
+	       trimmed != NULL ? trimmed : error->message);
+	conn_close(conn);
+	orphan_free(o);
+}
+
+static void
+orphan_written(Conn *conn, const GError *error, gpointer user_data)
+{
+	Orphan *o = user_data;
+	if (error != NULL) {
+		g_info("Could not release remote unit %s on %s: %s", o->rid, o->node,
+		       error->message);
+		conn_close(conn);
+		orphan_free(o);
+		return;
+	}
+	conn_read_line(conn, orphan_read, o);
+}
+
+static void
+orphan_connected(Conn *conn, const GError *error, gpointer user_data)
+{
+	Orphan *o = user_data;
+	g_autoptr(Extra) e = unit_extra(o->ru->unit);
+	g_autoptr(GHashTable) cmd = request_table();
+	g_autoptr(GError) local = NULL;
+
+	if (conn == NULL) {
+		g_info("Could not release remote unit %s on %s: %s", o->rid, o->node,
+		       error->message);
+		orphan_free(o);
+		return;
+	}
+	table_set_string(cmd, "command", "work");
+	table_set_string(cmd, "subcommand", "release");
+	table_set_string(cmd, "unitid", o->rid);
+	if (e->sign_work) {
+		g_autofree char *token = NULL;
+		if (o->ru->mod == NULL ||
+		    (token = make_signature(o->ru->mod->core, o->node, &local)) == NULL) {
+			g_info("Could not release remote unit %s on %s: %s", o->rid, o->node,
+			       local != NULL ? local->message : "no signing key");
+			conn_close(conn);
+			orphan_free(o);
+			return;
+		}
+		table_set_string(cmd, "signature", token);
+	}
+	conn_write(conn, json_line(cmd), orphan_written, o);
+}
+
+static void
+orphan_release(RemoteUnit *ru)
+{
+	g_autoptr(Extra) e = unit_extra(ru->unit);
+	Orphan *o;
+
+	if (e->unit_id[0] == '\0' || e->started || ru->mod == NULL || ru->mod->closing)
+		return;
+	o = g_new0(Orphan, 1);
+	o->ru = remote_unit_ref(ru);
+	o->rid = g_strdup(e->unit_id);
+	o->node = g_strdup(e->node);
+	conn_open(ru, NULL, orphan_connected, o);
+}
+
 /* ------------------------------------------------------------ runAndMonitor */
 
 static void
@@ -1565,6 +1654,16 @@ background_action_done(Job *job, const GError *error)
 	if (error != NULL) {
 		if (!g_cancellable_is_cancelled(job->cancel))
 			rc_log_error("Error running action function: %s", error->message);
+		if (job->action == ACTION_START) {
+			/* Go leaves the unit Pending "Starting Worker" (pitfall 7, Q3):
+			 * fail it as the synchronous path does */
+			if (!g_cancellable_is_cancelled(job->cancel) && !job_dead(job)) {
+				g_autofree char *detail =
+					g_strdup_printf("Error starting worker: %s", error->message);
+				rc_work_unit_update_basic(job->ru->unit, RC_WORK_FAILED, detail, 0);
+			}
+			orphan_release(job->ru);
+		}
 		job_drop(job);
 		return;
 	}
@@ -1590,6 +1689,8 @@ first_action_done(Job *job, const GError *error)
 		if (job->restart && !job_dead(job))
 			unit_update_full(job->ru->unit, restart_failed_edit, error->message);
 		first_report(job, FIRST_ERROR, error);
+		if (job->action == ACTION_START)
+			orphan_release(job->ru);
 		job_drop(job);
 		return;
 	}

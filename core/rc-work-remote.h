@@ -68,6 +68,11 @@ void rc_work_remote_cancel_release(RcControlRequest *req, RcWorkceptor *wc, RcWo
  * (transfer full) (nullable) when `extra_raw` is not a JSON object. */
 JsonNode *rc_work_remote_redacted_extra(const char *extra_raw);
 
+/* The executor's unit ID in its first submit reply: the first
+ * `with ID <[a-zA-Z0-9]+>.` (remote-work.md 2.3 step 3), or NULL.
+ * (transfer full) */
+char *rc_work_remote_parse_created(const char *line);
+
 /* Go's time.Format("Mon Jan 2 15:04:05") with English names
  * (remote-work.md 4.3). (transfer full) */
 char *rc_work_remote_format_expiry(GDateTime *time);

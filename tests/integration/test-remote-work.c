@@ -517,6 +517,26 @@ test_force_release_remote_gone(void)
 }
 
 static void
+test_vanished(void)
+{
+	g_autoptr(Line) l = line_new(FALSE);
+	g_autofree char *id = submit_slow(l, 100000);
+	g_autofree char *rid = NULL, *cmd = NULL, *reply = NULL;
+	g_autoptr(JsonObject) st = NULL;
+
+	wait_state(l, A, id, 1, -1);
+	rid = remote_unit_id(l, id);
+	/* someone releases the unit on the executor itself */
+	cmd = g_strdup_printf("work release %s", rid);
+	reply = ctl_command(l, D, cmd);
+	g_assert_true(g_str_has_prefix(reply, "{\"released\""));
+	wait_state(l, A, id, 3, -1);
+	st = unit_status(l, A, id);
+	g_assert_cmpstr(json_object_get_string_member(st, "Detail"), ==,
+			"Remote work unit is gone");
+}
+
+static void
 test_ttl(void)
 {
 	g_autoptr(Line) l = line_new(FALSE);
@@ -706,6 +726,7 @@ main(int argc, char **argv)
 			test_cancel_release);
 	g_test_add_func("/remote-work/line/force-release-when-the-executor-is-gone",
 			test_force_release_remote_gone);
+	g_test_add_func("/remote-work/line/executor-unit-vanishing-fails-the-unit", test_vanished);
 	g_test_add_func("/remote-work/line/ttl-expires-an-unstarted-unit", test_ttl);
 	g_test_add_func("/remote-work/line/unknown-remote-worktype-fails-the-unit",
 			test_unknown_worktype);
