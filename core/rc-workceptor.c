@@ -17,6 +17,8 @@
 
 #include "rc-entity.h"
 #include "rc-log.h"
+#include "rc-netceptor.h"
+#include "rc-wire.h"
 #include "rc-work-control.h"
 #include "rc-work-remote.h"
 #include "rc-work-sign.h"
@@ -183,6 +185,26 @@ rc_workceptor_disable_scan(RcWorkceptor *wc)
 
 /* ------------------------------------------------------------ work types */
 
+/* {"WorkType":…,"Secure":…} in the node's service advertisements (work.md 4.1). */
+static void
+publish_work_commands(RcWorkceptor *wc)
+{
+	g_autoptr(GPtrArray) commands = NULL;
+	g_autofree RcWorkCommand *items = NULL;
+
+	if (wc->core->netceptor == NULL)
+		return;
+	commands = g_ptr_array_new();
+	items = g_new0(RcWorkCommand, wc->type_list->len + 1);
+	for (guint i = 0; i < wc->type_list->len; i++) {
+		RcWorkType *type = wc->type_list->pdata[i];
+		items[i].work_type = type->name;
+		items[i].secure = type->verify_signature;
+		g_ptr_array_add(commands, &items[i]);
+	}
+	rc_netceptor_set_work_commands(wc->core->netceptor, commands);
+}
+
 gboolean
 rc_workceptor_register_type(RcWorkceptor *wc, RcEntity *entity, const char *name,
 			    const RcWorkTypeOps *ops, gpointer type_data, GError **error)
@@ -222,6 +244,7 @@ rc_workceptor_register_type(RcWorkceptor *wc, RcEntity *entity, const char *name
 	}
 	g_hash_table_insert(wc->types, type->name, type);
 	g_ptr_array_add(wc->type_list, type);
+	publish_work_commands(wc);
 	/* a type registered after the start-up scan (reload) adopts its units */
 	if (wc->scanned && !wc->scan_disabled && wc->scan_idle == 0)
 		wc->scan_idle = g_idle_add_full(G_PRIORITY_HIGH, scan_idle_cb, wc, NULL);
