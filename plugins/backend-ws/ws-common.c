@@ -597,7 +597,7 @@ ws_url_host_port(const WsUrl *url)
 static gboolean
 ws_no_proxy_matches(const char *entry, const char *host, guint16 port)
 {
-	g_autofree char *e = g_ascii_strdown(g_strstrip(g_strdup(entry)), -1);
+	g_autofree char *e = g_strstrip(g_ascii_strdown(entry, -1));
 	g_autofree char *h = g_ascii_strdown(host, -1);
 	g_autoptr(GInetAddressMask) mask = NULL;
 	g_autoptr(GInetAddress) ip = NULL;

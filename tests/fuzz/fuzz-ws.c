@@ -1,6 +1,6 @@
 /* fuzz-ws.c: the websocket backend's decoders (wire.md 9.6): the server's
  * judgement of an upgrade request, the client's check of the response, the
- * ws-peer address and extra header, and libsoup's frame decoder as the link
+ * ws-peer address, extra header and proxy variables, and libsoup's frame decoder as the link
  * uses it (bytes fed to a SoupWebsocketConnection over memory streams).
  * Input: byte 0 selects options, the rest is the input. */
 #include <stdint.h>
@@ -89,6 +89,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (ws_parse_extra_header(text, &name, &value, NULL))
 			g_assert_null(strpbrk(name, "\r\n"));
+		/* proxy variables: the text as HTTP(S)_PROXY and as NO_PROXY */
+		{
+			g_autoptr(WsUrl) target = ws_url_parse("ws://mesh.example:8080/", NULL);
+			g_autoptr(WsProxy) proxy = NULL;
+			g_autoptr(WsProxy) proxy2 = NULL;
+
+			if (ws_proxy_from_env(target, text, text, NULL, &proxy, NULL) &&
+			    proxy != NULL) {
+				g_autofree char *connect = ws_build_connect(target, proxy);
+
+				g_assert_nonnull(connect);
+			}
+			(void)ws_proxy_from_env(target, "http://p:1", NULL, text, &proxy2, NULL);
+		}
+		(void)ws_check_connect_response(body, len, NULL);
 		break;
 	case 3:
 	default:
