@@ -14,6 +14,7 @@
 
 #include "rc-command-runner.h"
 #include "rc-core.h"
+#include "rc-entity.h"
 #include "rc-work-sign.h"
 #include "rc-work-status.h"
 #include "rc-work-statusfile.h"
@@ -285,6 +286,99 @@ test_restore_corrupt_touches_no_other_unit(void)
 	rc_work_rmtree(base, NULL);
 }
 
+static const RcEntityDesc fake_command_desc = {
+	.struct_size = sizeof(RcEntityDesc),
+	.name = "work-command",
+	.kind = RC_ENTITY_WORKER,
+};
+
+static RcEntity *
+fake_command_entity(RcCore *core, gboolean allow, const char *params)
+{
+	GVariantBuilder b;
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "allowruntimeparams", g_variant_new_boolean(allow));
+	g_variant_builder_add(&b, "{sv}", "params", g_variant_new_string(params));
+	g_variant_builder_add(&b, "{sv}", "verifysignature", g_variant_new_boolean(FALSE));
+	return rc_entity_new(core, &fake_command_desc, NULL, "--work-command",
+			     g_variant_builder_end(&b));
+}
+
+static void
+test_allocate_and_pending_at_restart(void)
+{
+	g_autofree char *base = g_dir_make_tmp("rc-work-XXXXXX", NULL);
+	g_autoptr(RcCore) core = rc_core_new();
+	g_autoptr(GError) error = NULL;
+	RcEntity *strict, *open;
+	RcWorkceptor *wc;
+	RcWorkUnit *unit;
+	g_autofree char *text = NULL;
+	g_autofree char *expected = NULL;
+	g_autofree char *id = NULL;
+	GStatBuf st;
+
+	core->node_id = g_strdup("n1");
+	core->data_dir = g_strdup_printf("%s//./", base);
+	strict = fake_command_entity(core, FALSE, "-n");
+	open = fake_command_entity(core, TRUE, "-c");
+	g_ptr_array_add(core->entities, strict);
+	g_ptr_array_add(core->entities, open);
+	wc = rc_workceptor_new(core, &error);
+	g_assert_no_error(error);
+	g_assert_true(rc_workceptor_register_type(wc, strict, "cat", NULL, NULL, &error));
+	g_assert_true(rc_workceptor_register_type(wc, open, "sh", NULL, NULL, &error));
+	g_assert_false(rc_workceptor_register_type(wc, open, "sh", NULL, NULL, &error));
+	g_assert_cmpstr(error->message, ==, "work type sh already registered");
+	g_clear_error(&error);
+
+	/* work.md 4.3: runtime params only when allowed; no orphan folder */
+	GVariantBuilder b;
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "params", g_variant_new_string("-v"));
+	g_assert_null(rc_workceptor_allocate(wc, "cat", g_variant_builder_end(&b), &error));
+	g_assert_cmpstr(error->message, ==, "extra params provided but not allowed");
+	g_clear_error(&error);
+	g_assert_null(rc_workceptor_allocate(wc, "nosuch", NULL, &error));
+	g_assert_cmpstr(error->message, ==, "unknown work type nosuch");
+	g_clear_error(&error);
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "params", g_variant_new_string("\"echo hi\""));
+	unit = rc_workceptor_allocate(wc, "sh", g_variant_builder_end(&b), &error);
+	g_assert_no_error(error);
+	/* work.md 1.1: 8 characters of the 62-symbol alphabet, folder 0700 */
+	g_assert_cmpuint(strlen(unit->id), ==, 8);
+	g_assert_true(rc_work_unit_id_is_valid(unit->id));
+	g_assert_true(g_str_has_prefix(unit->dir, base));
+	g_assert_null(strstr(unit->dir, "//"));
+	g_assert_null(strstr(unit->dir, "/./"));
+	g_assert_cmpint(g_stat(unit->dir, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0700);
+	text = read_file(unit->dir, "status");
+	g_assert_cmpstr(text, ==,
+			"{\"State\":0,\"Detail\":\"Unit Created\",\"StdoutSize\":0,\"WorkType\":"
+			"\"sh\",\"ExtraData\":{\"Pid\":0,\"Params\":\"-c \\\"echo hi\\\"\"}}\n");
+	id = g_strdup(unit->id);
+
+	/* a second daemon finds the unit Pending: 3 "Pending at restart" (work.md 5.3) */
+	rc_core_free(g_steal_pointer(&core));
+	core = rc_core_new();
+	core->node_id = g_strdup("n1");
+	core->data_dir = g_strdup(base);
+	open = fake_command_entity(core, TRUE, "-c");
+	g_ptr_array_add(core->entities, open);
+	wc = rc_workceptor_new(core, &error);
+	g_assert_true(rc_workceptor_register_type(wc, open, "sh", NULL, NULL, &error));
+	rc_workceptor_scan(wc, NULL);
+	unit = rc_workceptor_find_unit(wc, id);
+	g_assert_nonnull(unit);
+	g_assert_cmpint(unit->status->state, ==, RC_WORK_FAILED);
+	g_assert_cmpstr(unit->status->detail, ==, "Pending at restart");
+	g_clear_pointer(&core, rc_core_free);
+	rc_work_rmtree(base, NULL);
+}
+
 /* ------------------------------------------------------------ shlex, exits */
 
 static void
@@ -499,6 +593,8 @@ main(int argc, char **argv)
 			test_statusfile_corrupt_refuses_update);
 	g_test_add_func("/workceptor/restore/corrupt-status-is-clear-error-and-touches-no-other-unit",
 			test_restore_corrupt_touches_no_other_unit);
+	g_test_add_func("/workceptor/allocate/ids-folders-params-and-pending-at-restart",
+			test_allocate_and_pending_at_restart);
 	g_test_add_func("/workceptor/runner/params-split-like-google-shlex", test_shlex);
 	g_test_add_func("/workceptor/runner/exit-texts-like-go", test_exit_texts);
 	g_test_add_func("/workceptor/sign/rs512-token-accepted-forged-expired-refused",
