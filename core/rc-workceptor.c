@@ -450,6 +450,8 @@ rc_workceptor_allocate(RcWorkceptor *wc, const char *work_type, GVariant *params
 		       GError **error)
 {
 	RcWorkType *type = g_hash_table_lookup(wc->types, work_type);
+	/* a floating `params` is consumed on every path */
+	g_autoptr(GVariant) owned = params != NULL ? g_variant_ref_sink(params) : NULL;
 	g_autofree char *id = NULL;
 	g_autofree char *dir = NULL;
 	g_autofree char *combined = NULL;
@@ -462,8 +464,8 @@ rc_workceptor_allocate(RcWorkceptor *wc, const char *work_type, GVariant *params
 			    work_type);
 		return NULL;
 	}
-	if (params != NULL)
-		g_variant_lookup(params, "params", "&s", &user);
+	if (owned != NULL)
+		g_variant_lookup(owned, "params", "&s", &user);
 	if (type->command_params) {
 		/* work.md 4.3; checked before the folder exists, so no orphan
 		 * folder is left (work.md 10 Q6) */
@@ -488,9 +490,9 @@ rc_workceptor_allocate(RcWorkceptor *wc, const char *work_type, GVariant *params
 		return NULL;
 	}
 	unit = rc_work_unit_new(wc, id, dir, type, work_type);
-	if (params != NULL) {
+	if (owned != NULL) {
 		g_variant_unref(unit->params);
-		unit->params = g_variant_ref_sink(params);
+		unit->params = g_variant_ref(owned);
 	}
 	unit->status->state = RC_WORK_PENDING;
 	rc_work_status_set_detail(unit->status, "Unit Created");

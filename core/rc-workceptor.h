@@ -68,7 +68,7 @@ RcWorkUnit *rc_workceptor_find_unit(RcWorkceptor *wc, const char *id);
 GPtrArray *rc_workceptor_list_units(RcWorkceptor *wc);
 
 /* Allocate a local unit of `work_type` with submit parameters `params`
- * (a{sv} of strings): ID, folder, status T1 (work.md 4.2 step 2).
+ * (a{sv} of strings, floating consumed): ID, folder, status T1 (work.md 4.2 step 2).
  * Errors: "unknown work type <t>", "extra params provided but not allowed".
  * (transfer none) */
 RcWorkUnit *rc_workceptor_allocate(RcWorkceptor *wc, const char *work_type, GVariant *params,
