@@ -81,6 +81,13 @@
 /* Largest QUIC datagram sent or expected: Go's receive buffer and advertised
  * max_udp_payload_size (streams.md 1.5, 4.8, pitfall 3). */
 #define RC_QUIC_MAX_UDP_PAYLOAD 1452
+/* Largest QUIC datagram between two receptor-c nodes: both advertise it as
+ * max_udp_payload_size and send up to min(own, peer's) once the handshake is
+ * done, so a Go peer (1452, which only ever sends 1200) is unaffected and the
+ * handshake itself stays within RC_QUIC_MAX_UDP_PAYLOAD.  With the 36-byte
+ * data header a full packet is one 16384-byte mesh message, Netceptor's
+ * defaultMTU (streams.md 1.5): fewer, larger messages cost less per byte. */
+#define RC_QUIC_MESH_MAX_UDP_PAYLOAD (16384 - 36)
 /* Smallest client Initial datagram a listener accepts (streams.md 1.5, 8). */
 #define RC_QUIC_MIN_INITIAL_LEN 1200
 /* Smallest client Initial DCID a listener accepts (streams.md 4.7, 8). */

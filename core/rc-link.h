@@ -21,6 +21,16 @@ G_BEGIN_DECLS
  * queued up to MAX, beyond which the peer is not reading and the link ends. */
 #define RC_LINK_SEND_QUEUE_HIGH (1024 * 1024)
 #define RC_LINK_SEND_QUEUE_MAX  (8 * 1024 * 1024)
+/* Flow control of data messages (streams.md pitfall 24, bench-streams):
+ * local QUIC senders stop at HIGH and are woken below LOW; a relay keeps
+ * queueing data it forwards above HIGH (up to FORWARD_MAX, beyond which it
+ * drops) and pauses reading the stream link the data came from until this
+ * queue is below LOW again, as Go's blocking send does (wire.md 7.3).  A
+ * paused reader resumes after PAUSE_MAX_MS whatever happens, so cyclic waits
+ * between nodes cannot deadlock (they degrade to drops). */
+#define RC_LINK_SEND_QUEUE_LOW (512 * 1024)
+#define RC_LINK_SEND_QUEUE_FORWARD_MAX (4 * 1024 * 1024)
+#define RC_LINK_PAUSE_MAX_MS 200
 /* Frames handed to one writev (a fixed vector array per link). */
 #define RC_LINK_WRITE_BATCH 32
 /* Initial connect messages: every 1 s, give up after 11 sends (wire.md 5.2). */
@@ -50,6 +60,19 @@ gint64 rc_link_get_last_received_us(RcLink *link);
 /* Queue one whole message (never empty).  FALSE when dropped (link closed,
  * queue above its bound, or longer than the backend can carry). */
 gboolean rc_link_send(RcLink *link, GBytes *message);
+/* Data-message flow control (see RC_LINK_SEND_QUEUE_LOW above).
+ * has_room: a data message of `size` bytes would be queued below HIGH.
+ * send_forwarded: queue a data message being relayed; above HIGH it is still
+ *   queued (up to FORWARD_MAX) and `from` (nullable, the link it arrived on)
+ *   stops reading until this link's queue is below LOW.  FALSE when dropped.
+ * When the queue of a link that refused or paused anything falls below LOW,
+ * the link calls rc_netceptor_link_drained(). */
+gboolean rc_link_has_room(RcLink *link, gsize size);
+gboolean rc_link_send_forwarded(RcLink *link, GBytes *message, RcLink *from);
+/* Stop reading (stream backends only; message backends cannot be paused)
+ * until rc_link_resume_reading() or RC_LINK_PAUSE_MAX_MS have passed. */
+void rc_link_pause_reading(RcLink *link);
+void rc_link_resume_reading(RcLink *link);
 /* End the link now.  `log_line` (nullable) is logged at ERROR first. */
 void rc_link_end(RcLink *link, const char *log_line);
 /* Send the reject message, log the Go rejection line for `reason` and end

@@ -17,6 +17,10 @@ RcLink *rc_netceptor_lookup_link(RcNetceptor *nc, const char *node);
 /* Register an accepted link (wire.md 5.3 steps 6-9). */
 void rc_netceptor_link_established(RcNetceptor *nc, RcLink *link);
 
+/* The data queue of `link` fell below RC_LINK_SEND_QUEUE_LOW after it had
+ * refused data: wake blocked local senders. */
+void rc_netceptor_link_drained(RcNetceptor *nc, RcLink *link);
+
 /* The initial connect message (wire.md 5.2): a fresh own routing update.
  * (transfer full) (nullable): NULL when it cannot be encoded (logged). */
 GBytes *rc_netceptor_make_initial_update(RcNetceptor *nc);

@@ -54,6 +54,9 @@ struct _RcMeshService {
 	RcUnreachableFunc unreach;
 	gpointer unreach_data;
 	guint8 hops;
+	RcWritableFunc writable;
+	gpointer writable_data;
+	gboolean blocked; /* can_send said no: call `writable` on the next drain */
 	gboolean advertised;
 	guint8 conn_type;
 	GHashTable *tags; /* nullable char* -> char* */
@@ -80,7 +83,8 @@ struct _RcNetceptor {
 	guint seen_source;
 	GQueue local;       /* RcLocalItem* */
 	gsize local_bytes;
-	guint local_source;
+	GSource *local_source;
+	GPtrArray *local_paused; /* RcLink* paused until the local queue drains */
 	GList *pings;       /* RcPing* pending */
 	GList *watches;     /* RcRouteWatch* */
 	guint next_watch;
@@ -96,6 +100,8 @@ typedef struct {
 	guint8 hops;
 	const guint8 *payload;
 	gsize payload_len;
+	GBytes *message; /* nullable: the received message holding payload */
+	RcLink *in_link; /* nullable: the link it arrived on */
 } RcMsgData;
 
 static void rc_netceptor_send_routing_update(RcNetceptor *nc);
@@ -284,6 +290,8 @@ rc_netceptor_link_removed(RcNetceptor *nc, RcLink *link)
 	const char *remote = rc_link_get_remote_node(link);
 
 	(void)g_ptr_array_remove_fast(nc->links, link);
+	if (nc->local_paused != NULL)
+		(void)g_ptr_array_remove_fast(nc->local_paused, link);
 	if (remote != NULL && g_hash_table_lookup(nc->by_node, remote) == link) {
 		/* wire.md 5.6: forget the costs, flood, recompute */
 		g_hash_table_remove(nc->by_node, remote);
@@ -494,8 +502,14 @@ rc_netceptor_local_cb(gpointer user_data)
 		}
 		rc_local_item_free(item);
 	}
+	if (nc->local_paused != NULL && nc->local_bytes < RC_NETCEPTOR_LOCAL_QUEUE_LOW_BYTES) {
+		g_autoptr(GPtrArray) paused = g_steal_pointer(&nc->local_paused);
+
+		for (guint i = 0; i < paused->len; i++)
+			rc_link_resume_reading(paused->pdata[i]);
+	}
 	if (g_queue_is_empty(&nc->local)) {
-		nc->local_source = 0;
+		g_clear_pointer(&nc->local_source, g_source_unref);
 		return G_SOURCE_REMOVE;
 	}
 	return G_SOURCE_CONTINUE;
@@ -515,8 +529,28 @@ rc_netceptor_queue_local(RcNetceptor *nc, RcLocalItem *item)
 	}
 	nc->local_bytes += size;
 	g_queue_push_tail(&nc->local, item);
-	if (nc->local_source == 0)
-		nc->local_source = g_idle_add(rc_netceptor_local_cb, nc);
+	if (nc->local_source == NULL) {
+		/* default priority: an idle priority would starve behind busy links */
+		nc->local_source = g_idle_source_new();
+		g_source_set_priority(nc->local_source, G_PRIORITY_DEFAULT);
+		g_source_set_callback(nc->local_source, rc_netceptor_local_cb, nc, NULL);
+		g_source_set_name(nc->local_source, "rc-netceptor-local");
+		g_source_attach(nc->local_source, g_main_context_get_thread_default());
+	}
+}
+
+/* Stop reading `link` while the local queue is above its high-water mark. */
+static void
+rc_netceptor_local_backpressure(RcNetceptor *nc, RcLink *link)
+{
+	if (link == NULL || nc->local_bytes < RC_NETCEPTOR_LOCAL_QUEUE_HIGH_BYTES)
+		return;
+	if (nc->local_paused == NULL)
+		nc->local_paused = g_ptr_array_new();
+	if (g_ptr_array_find(nc->local_paused, link, NULL))
+		return;
+	rc_link_pause_reading(link);
+	g_ptr_array_add(nc->local_paused, link);
 }
 
 /* ------------------------------------------------------------------ datagrams (7) */
@@ -570,7 +604,7 @@ rc_netceptor_forward(RcNetceptor *nc, const RcMsgData *md, GError **error)
 	message = rc_wire_encode_data((guint8)(md->hops - 1), from_hash, to_hash,
 				      md->from_service, md->to_service, md->payload,
 				      md->payload_len);
-	(void)rc_link_send(link, message);
+	(void)rc_link_send_forwarded(link, message, md->in_link);
 	return TRUE;
 }
 
@@ -650,8 +684,16 @@ rc_netceptor_handle_message_data(RcNetceptor *nc, const RcMsgData *md, GError **
 		item->serial = svc->serial;
 		item->from_node = g_strdup(md->from_node);
 		item->from_service = g_strdup(md->from_service);
-		item->payload = g_bytes_new(md->payload, md->payload_len);
+		if (md->message != NULL) {
+			const guint8 *base = g_bytes_get_data(md->message, NULL);
+
+			item->payload = g_bytes_new_from_bytes(
+				md->message, (gsize)(md->payload - base), md->payload_len);
+		} else {
+			item->payload = g_bytes_new(md->payload, md->payload_len);
+		}
 		rc_netceptor_queue_local(nc, item);
+		rc_netceptor_local_backpressure(nc, md->in_link);
 		return TRUE;
 	}
 	if (g_strcmp0(md->from_node, nc->node_id) == 0) {
@@ -690,6 +732,8 @@ rc_netceptor_handle_data(RcNetceptor *nc, RcLink *link, GBytes *message, char **
 	md.hops = hdr.hops_to_live;
 	md.payload = hdr.payload;
 	md.payload_len = hdr.payload_len;
+	md.message = message;
+	md.in_link = link;
 	if (!rc_netceptor_handle_message_data(nc, &md, &error))
 		rc_log_error("Error handling message data: %s", error->message);
 	return TRUE;
@@ -901,6 +945,61 @@ rc_mesh_service_send(RcMeshService *service, const char *node, const char *to_se
 	if (payload != NULL)
 		md.payload = g_bytes_get_data(payload, &md.payload_len);
 	return rc_netceptor_handle_message_data(nc, &md, error);
+}
+
+gboolean
+rc_mesh_service_can_send(RcMeshService *service, const char *node, gsize size)
+{
+	RcNetceptor *nc = service->nc;
+	const char *next;
+	RcLink *link;
+
+	if (g_ascii_strcasecmp(node, "localhost") == 0 || g_strcmp0(node, nc->node_id) == 0)
+		return TRUE;
+	next = rc_routing_next_hop(nc->routing, node);
+	if (next == NULL)
+		return TRUE;
+	link = g_hash_table_lookup(nc->by_node, next);
+	if (link == NULL)
+		return TRUE;
+	/* header + payload (wire.md 2.1) */
+	if (rc_link_has_room(link, RC_WIRE_DATA_HEADER_LEN + size))
+		return TRUE;
+	service->blocked = TRUE;
+	return FALSE;
+}
+
+void
+rc_mesh_service_set_writable_func(RcMeshService *service, RcWritableFunc func,
+				  gpointer user_data)
+{
+	service->writable = func;
+	service->writable_data = user_data;
+}
+
+void
+rc_netceptor_link_drained(RcNetceptor *nc, RcLink *link)
+{
+	g_autoptr(GPtrArray) wake = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter iter;
+	gpointer value;
+
+	/* by name: a callback may unbind services */
+	g_hash_table_iter_init(&iter, nc->services);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		RcMeshService *svc = value;
+
+		if (svc->blocked && svc->writable != NULL)
+			g_ptr_array_add(wake, g_strdup(svc->name));
+	}
+	for (guint i = 0; i < wake->len; i++) {
+		RcMeshService *svc = g_hash_table_lookup(nc->services, wake->pdata[i]);
+
+		if (svc != NULL && svc->blocked && svc->writable != NULL) {
+			svc->blocked = FALSE;
+			svc->writable(svc, svc->writable_data);
+		}
+	}
 }
 
 static void
@@ -1516,7 +1615,11 @@ rc_netceptor_free(RcNetceptor *nc)
 	rc_netceptor_shutdown(nc);
 	if (nc->core->netceptor == nc)
 		nc->core->netceptor = NULL;
-	g_clear_handle_id(&nc->local_source, g_source_remove);
+	if (nc->local_source != NULL) {
+		g_source_destroy(nc->local_source);
+		g_clear_pointer(&nc->local_source, g_source_unref);
+	}
+	g_clear_pointer(&nc->local_paused, g_ptr_array_unref);
 	g_queue_clear_full(&nc->local, (GDestroyNotify)rc_local_item_free);
 	/* services still bound belong to their owners, who should have unbound
 	 * them; free what is left so nothing dangles */

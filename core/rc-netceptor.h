@@ -36,6 +36,11 @@ typedef struct _RcMeshService RcMeshService;
  * Beyond these, datagrams to local services are dropped (they are datagrams). */
 #define RC_NETCEPTOR_LOCAL_QUEUE_MAX_ITEMS 4096
 #define RC_NETCEPTOR_LOCAL_QUEUE_MAX_BYTES (8 * 1024 * 1024)
+/* Above HIGH bytes, a stream link delivering more local datagrams stops
+ * reading until the queue is below LOW (the consumers are CPU-bound QUIC
+ * endpoints, so this only waits for the loop, streams.md pitfall 24). */
+#define RC_NETCEPTOR_LOCAL_QUEUE_HIGH_BYTES (2 * 1024 * 1024)
+#define RC_NETCEPTOR_LOCAL_QUEUE_LOW_BYTES (1024 * 1024)
 
 /* A datagram for a bound service.  from_node/from_service (transfer none);
  * `payload` (transfer none): g_bytes_ref it to keep it. */
@@ -97,6 +102,16 @@ void rc_mesh_service_set_unreachable_func(RcMeshService *service, RcUnreachableF
 					  gpointer user_data);
 /* Hops-to-live of what this service sends (default 30, wire.md 7.1). */
 void rc_mesh_service_set_hops_to_live(RcMeshService *service, guint8 hops);
+
+/* Flow control for senders that can wait (QUIC, streams.md pitfall 24):
+ * can_send is FALSE when the link towards `node` has no room for `size`
+ * bytes of data; the writable func (nullable) is then called once, from the
+ * main loop, when a link queue has drained (recheck with can_send).  TRUE
+ * when the node is local or has no route (rc_mesh_service_send reports it). */
+typedef void (*RcWritableFunc)(RcMeshService *service, gpointer user_data);
+gboolean rc_mesh_service_can_send(RcMeshService *service, const char *node, gsize size);
+void rc_mesh_service_set_writable_func(RcMeshService *service, RcWritableFunc func,
+				       gpointer user_data);
 
 /* Send one datagram from this service to node:service ("localhost" = this
  * node).  Local errors (wire.md 7.2/7.3), as GError messages:

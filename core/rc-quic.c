@@ -12,6 +12,7 @@
 #include "rc-quic.h"
 
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include <gnutls/crypto.h>
@@ -37,6 +38,8 @@
 #define RC_QUIC_RX_BATCH 64
 /* Packets written per write pass at most (the send quantum usually stops earlier). */
 #define RC_QUIC_TX_BATCH 64
+/* While the transport has no room, timers are checked at most this often. */
+#define RC_QUIC_TX_BLOCKED_RECHECK_US 5000
 
 typedef enum {
 	CONN_HANDSHAKE,   /* L0 / D1 */
@@ -53,10 +56,21 @@ typedef struct {
 	guint8 data[];
 } RxDatagram;
 
+/* A received datagram being handled (points into an RxDatagram or the caller's buffer). */
+typedef struct {
+	const char *from_node;
+	const char *from_service;
+	const guint8 *data;
+	gsize len;
+} RxView;
+
 typedef struct {
 	gsize len;
 	guint8 data[RC_QUIC_SEND_CHUNK];
 } SendChunk;
+
+struct _RcQuicEndpoint;
+static void ep_handle(struct _RcQuicEndpoint *ep, const RxView *d);
 
 struct _RcQuicEndpoint {
 	gint ref;
@@ -102,6 +116,7 @@ struct _RcQuicConn {
 	ngtcp2_path path;
 	GPtrArray *cids; /* GBytes registered in ep->cids */
 	GSource *timer;
+	gboolean tx_blocked; /* the transport had no room: wait for rc_quic_endpoint_writable */
 	guint64 pkts_sent;
 	gint64 handshake_idle_deadline_us; /* 0 = unset */
 	gint64 accept_deadline_us;
@@ -141,6 +156,7 @@ struct _RcQuicConn {
 	GError *error; /* terminal error, reported by reads/writes */
 	guint8 close_pkt[RC_QUIC_MAX_UDP_PAYLOAD];
 	gsize close_pkt_len;
+	guint64 closing_rx; /* packets received in the closing period */
 	/* dial */
 	GTask *dial_task;
 	GCancellable *dial_cancellable;
@@ -679,6 +695,18 @@ fill_callbacks(ngtcp2_callbacks *cb, gboolean server)
 	cb->extend_max_local_streams_bidi = extend_max_local_streams_bidi_cb;
 }
 
+/* ngtcp2's packet/frame trace as debug lines, with RC_QUIC_TRACE set in the
+ * environment (interop debugging, streams.md 10). */
+static void
+trace_printf(void *user_data, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	g_autofree char *line = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_debug("quic: %s", line);
+}
+
 /* streams.md 9, mapping table */
 static void
 fill_settings(ngtcp2_settings *s, const RcQuicTimeouts *to)
@@ -686,11 +714,15 @@ fill_settings(ngtcp2_settings *s, const RcQuicTimeouts *to)
 	ngtcp2_settings_default(s);
 	s->initial_ts = now_ts();
 	s->cc_algo = NGTCP2_CC_ALGO_RENO;
+	if (g_getenv("RC_QUIC_TRACE") != NULL)
+		s->log_printf = trace_printf;
 	s->max_window = RC_QUIC_MAX_CONN_WINDOW;
 	s->max_stream_window = RC_QUIC_MAX_STREAM_WINDOW;
 	s->handshake_timeout = (ngtcp2_duration)to->handshake_timeout_us * NGTCP2_MICROSECONDS;
 	s->no_pmtud = 1;
-	s->max_tx_udp_payload_size = RC_QUIC_MAX_UDP_PAYLOAD;
+	/* the peer's max_udp_payload_size caps it (Go: 1452); handshake packets
+	 * stay within RC_QUIC_MAX_UDP_PAYLOAD (conn_write) */
+	s->max_tx_udp_payload_size = RC_QUIC_MESH_MAX_UDP_PAYLOAD;
 	s->no_tx_udp_payload_size_shaping = 1;
 }
 
@@ -705,7 +737,7 @@ fill_params(ngtcp2_transport_params *p, const RcQuicTimeouts *to)
 	p->initial_max_streams_bidi = RC_QUIC_MAX_STREAMS;
 	p->initial_max_streams_uni = RC_QUIC_MAX_STREAMS;
 	p->max_idle_timeout = (ngtcp2_duration)to->idle_timeout_us * NGTCP2_MICROSECONDS;
-	p->max_udp_payload_size = RC_QUIC_MAX_UDP_PAYLOAD;
+	p->max_udp_payload_size = RC_QUIC_MESH_MAX_UDP_PAYLOAD;
 	p->active_connection_id_limit = RC_QUIC_ACTIVE_CID_LIMIT;
 	p->disable_active_migration = 1;
 	p->max_datagram_frame_size = 0;
@@ -839,17 +871,25 @@ conn_arm_timer(RcQuicConn *c)
 		if (c->linger_deadline_us != 0)
 			t = MIN(t, c->linger_deadline_us);
 	}
+	if (c->tx_blocked && c->state != CONN_CLOSING) {
+		/* a due ACK or pacing slot must not spin while the link is full:
+		 * rc_quic_endpoint_writable() wakes us, timers still run */
+		t = MAX(t, g_get_monotonic_time() + RC_QUIC_TX_BLOCKED_RECHECK_US);
+	}
 	gint64 cur = g_source_get_ready_time(c->timer);
 	if (cur == 0)
 		return; /* a write pass is already due */
-	g_source_set_ready_time(c->timer, t == G_MAXINT64 ? -1 : MAX(t, 0));
+	gint64 want = t == G_MAXINT64 ? -1 : MAX(t, 0);
+	if (cur != want)
+		g_source_set_ready_time(c->timer, want);
 }
 
 /* Run a write pass (and expiry handling) from the main loop soon. */
 static void
 conn_schedule(RcQuicConn *c)
 {
-	if (c->timer != NULL && c->state != CONN_DEAD)
+	/* setting a ready time wakes the context (a syscall): only when it changes */
+	if (c->timer != NULL && c->state != CONN_DEAD && g_source_get_ready_time(c->timer) != 0)
 		g_source_set_ready_time(c->timer, 0);
 }
 
@@ -906,15 +946,22 @@ conn_unsent_vec(RcQuicConn *c, ngtcp2_vec *vec)
 static void
 conn_write(RcQuicConn *c)
 {
-	guint8 buf[RC_QUIC_MAX_UDP_PAYLOAD];
+	guint8 buf[RC_QUIC_MESH_MAX_UDP_PAYLOAD];
 	ngtcp2_tstamp ts = now_ts();
 	gboolean stream_blocked = FALSE;
 	guint npkts = 0;
 	gsize quantum;
+	gsize destlen;
 
 	if (c->conn == NULL || c->state == CONN_CLOSING || c->state == CONN_DEAD)
 		return;
+	/* nothing above 1452 bytes before the peer's transport parameters are
+	 * known (streams.md 1.5, pitfall 3); then ngtcp2 caps at the peer's
+	 * max_udp_payload_size */
+	destlen = ngtcp2_conn_get_handshake_completed(c->conn) ? sizeof buf
+								: RC_QUIC_MAX_UDP_PAYLOAD;
 	quantum = ngtcp2_conn_get_send_quantum(c->conn);
+	c->tx_blocked = FALSE;
 	while (npkts < RC_QUIC_TX_BATCH) {
 		ngtcp2_vec vec = { NULL, 0 };
 		gsize nvec = 0;
@@ -935,8 +982,13 @@ conn_write(RcQuicConn *c)
 					flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
 			}
 		}
+		if (c->ep != NULL && c->ep->ops->can_send != NULL &&
+		    !c->ep->ops->can_send(c->ep->transport, c->peer_node, destlen)) {
+			c->tx_blocked = TRUE;
+			break;
+		}
 		memset(&pi, 0, sizeof pi);
-		ngtcp2_ssize n = ngtcp2_conn_writev_stream(c->conn, NULL, &pi, buf, sizeof buf,
+		ngtcp2_ssize n = ngtcp2_conn_writev_stream(c->conn, NULL, &pi, buf, destlen,
 							   &ndatalen, flags, sid,
 							   nvec > 0 ? &vec : NULL, nvec, ts);
 		if (ndatalen >= 0 && sid >= 0) {
@@ -997,7 +1049,7 @@ conn_check_linger(RcQuicConn *c)
 	if (send_done && recv_done) {
 		c->linger_deadline_us = g_get_monotonic_time() + c->to.linger_us;
 		if (!c->server)
-			ngtcp2_conn_set_keep_alive_timeout(c->conn, UINT64_MAX);
+			ngtcp2_conn_set_keep_alive_timeout(c->conn, 0); /* 0 = off (UINT64_MAX overflows in 0.12) */
 	}
 }
 
@@ -1237,8 +1289,12 @@ conn_read(RcQuicConn *c, const guint8 *data, gsize len)
 	ngtcp2_pkt_info pi;
 
 	if (c->state == CONN_CLOSING) {
-		/* answer with the saved close packet (streams.md 9) */
-		conn_send_datagram(c, c->close_pkt, c->close_pkt_len);
+		/* answer with the saved close packet (streams.md 9), with
+		 * exponential back-off like quic-go (RFC 9000 10.2.1): two closing
+		 * peers would otherwise bounce their close packets forever */
+		c->closing_rx++;
+		if ((c->closing_rx & (c->closing_rx - 1)) == 0)
+			conn_send_datagram(c, c->close_pkt, c->close_pkt_len);
 		return;
 	}
 	if (c->state == CONN_DEAD || c->conn == NULL)
@@ -1444,7 +1500,7 @@ rc_quic_endpoint_deliver(RcQuicEndpoint *ep, const char *from_node, const char *
 			 const guint8 *data, gsize len)
 {
 	g_return_if_fail(ep != NULL);
-	if (ep->closed || len == 0 || len > RC_QUIC_MAX_UDP_PAYLOAD * 64)
+	if (ep->closed || len == 0 || len > RC_QUIC_MESH_MAX_UDP_PAYLOAD * 4)
 		return;
 	if (g_queue_get_length(&ep->rxq) >= RC_QUIC_RX_QUEUE_MAX)
 		return; /* tail drop: QUIC recovers (streams.md 1.4) */
@@ -1458,9 +1514,43 @@ rc_quic_endpoint_deliver(RcQuicEndpoint *ep, const char *from_node, const char *
 		g_source_set_ready_time(ep->rx_source, 0);
 }
 
+void
+rc_quic_endpoint_receive(RcQuicEndpoint *ep, const char *from_node, const char *from_service,
+			 const guint8 *data, gsize len)
+{
+	g_return_if_fail(ep != NULL);
+	if (ep->closed || len == 0 || len > RC_QUIC_MESH_MAX_UDP_PAYLOAD * 4)
+		return;
+	if (!g_queue_is_empty(&ep->rxq)) {
+		/* keep the order of what is already queued */
+		rc_quic_endpoint_deliver(ep, from_node, from_service, data, len);
+		return;
+	}
+	RxView v = { from_node, from_service, data, len };
+	rc_quic_endpoint_ref(ep);
+	ep_handle(ep, &v);
+	rc_quic_endpoint_unref(ep);
+}
+
+void
+rc_quic_endpoint_writable(RcQuicEndpoint *ep)
+{
+	GHashTableIter it;
+	gpointer key;
+
+	g_return_if_fail(ep != NULL);
+	g_hash_table_iter_init(&it, ep->conns);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		RcQuicConn *c = key;
+		if (c->tx_blocked) {
+			c->tx_blocked = FALSE;
+			conn_schedule(c);
+		}
+	}
+}
+
 static void
-ep_send_version_negotiation(RcQuicEndpoint *ep, const ngtcp2_version_cid *vc,
-			    const RxDatagram *d)
+ep_send_version_negotiation(RcQuicEndpoint *ep, const ngtcp2_version_cid *vc, const RxView *d)
 {
 	guint8 buf[RC_QUIC_MAX_UDP_PAYLOAD];
 	const uint32_t versions[] = { NGTCP2_PROTO_VER_V1 };
@@ -1474,7 +1564,7 @@ ep_send_version_negotiation(RcQuicEndpoint *ep, const ngtcp2_version_cid *vc,
 }
 
 static RcQuicConn *
-ep_accept_initial(RcQuicEndpoint *ep, const RxDatagram *d)
+ep_accept_initial(RcQuicEndpoint *ep, const RxView *d)
 {
 	ngtcp2_pkt_hd hd;
 	ngtcp2_callbacks cb;
@@ -1524,7 +1614,7 @@ ep_accept_initial(RcQuicEndpoint *ep, const RxDatagram *d)
 }
 
 static void
-ep_handle(RcQuicEndpoint *ep, const RxDatagram *d)
+ep_handle(RcQuicEndpoint *ep, const RxView *d)
 {
 	ngtcp2_version_cid vc;
 	int rv = ngtcp2_pkt_decode_version_cid(&vc, d->data, d->len, RC_QUIC_SCID_LEN);
@@ -1562,7 +1652,8 @@ ep_on_rx(gpointer user_data)
 		RxDatagram *d = g_queue_pop_head(&ep->rxq);
 		if (d == NULL)
 			break;
-		ep_handle(ep, d);
+		RxView v = { d->from_node, d->from_service, d->data, d->len };
+		ep_handle(ep, &v);
 		rx_datagram_free(d);
 	}
 	if (!ep->closed && !g_queue_is_empty(&ep->rxq))

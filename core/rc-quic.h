@@ -27,10 +27,16 @@ typedef struct _RcQuicConn RcQuicConn;
  *        endpoint synchronously (local delivery is queued, streams.md 9).
  * close: the endpoint is done: unbind the service (withdraw its
  *        advertisement).  Called once; transport_data is not used afterwards. */
+/* can_send: (nullable) FALSE when the mesh has no room right now for a
+ *        datagram of `len` bytes towards `node` (the first link's queue is
+ *        full); the transport then calls rc_quic_endpoint_writable() once
+ *        there is room again.  Senders wait instead of losing packets
+ *        (streams.md pitfall 24). */
 typedef struct {
 	gboolean (*send)(gpointer transport_data, const char *node, const char *service,
 			 const guint8 *data, gsize len, GError **error);
 	void (*close)(gpointer transport_data);
+	gboolean (*can_send)(gpointer transport_data, const char *node, gsize len);
 } RcQuicTransportOps;
 
 /* Application TLS (a named tls-server / tls-client, streams.md 5).  NULL ops =
@@ -93,6 +99,16 @@ void rc_quic_endpoint_set_accept(RcQuicEndpoint *ep, RcQuicAcceptFunc func, gpoi
  * streams.md 1.4). */
 void rc_quic_endpoint_deliver(RcQuicEndpoint *ep, const char *from_node, const char *from_service,
 			      const guint8 *data, gsize len);
+
+/* The same, processed at once.  Only for callers that run straight from the
+ * main loop (never from inside an RcQuicTransportOps call), e.g. Netceptor's
+ * local delivery: saves a queue and a copy on the data path. */
+void rc_quic_endpoint_receive(RcQuicEndpoint *ep, const char *from_node,
+			      const char *from_service, const guint8 *data, gsize len);
+
+/* The transport has room again (see RcQuicTransportOps.can_send): resume
+ * connections that stopped writing. */
+void rc_quic_endpoint_writable(RcQuicEndpoint *ep);
 
 /* An unreachable notification about a datagram this endpoint sent to
  * to_node:to_service (streams.md 1.7).  "service unknown" aborts dials

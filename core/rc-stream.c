@@ -408,6 +408,21 @@ mesh_send(gpointer data, const char *node, const char *service, const guint8 *bu
 	return rc_mesh_service_send(t->ms, node, service, payload, error);
 }
 
+static gboolean
+mesh_can_send(gpointer data, const char *node, gsize len)
+{
+	MeshTransport *t = data;
+	return rc_mesh_service_can_send(t->ms, node, len);
+}
+
+static void
+mesh_writable(RcMeshService *service, gpointer user_data)
+{
+	MeshTransport *t = user_data;
+	if (t->ep != NULL)
+		rc_quic_endpoint_writable(t->ep);
+}
+
 static void
 mesh_close(gpointer data)
 {
@@ -419,6 +434,7 @@ mesh_close(gpointer data)
 static const RcQuicTransportOps mesh_ops = {
 	.send = mesh_send,
 	.close = mesh_close,
+	.can_send = mesh_can_send,
 };
 
 static void
@@ -428,8 +444,9 @@ mesh_recv(RcMeshService *service, const char *from_node, const char *from_servic
 	MeshTransport *t = user_data;
 	gsize len = 0;
 	const guint8 *data = g_bytes_get_data(payload, &len);
+	/* Netceptor delivers from its own main-loop dispatch: process at once */
 	if (t->ep != NULL)
-		rc_quic_endpoint_deliver(t->ep, from_node, from_service, data, len);
+		rc_quic_endpoint_receive(t->ep, from_node, from_service, data, len);
 }
 
 static void
@@ -530,6 +547,7 @@ mesh_endpoint_new(RcCore *core, const char *service, gboolean listen, const char
 	}
 	t->ep = ep;
 	rc_mesh_service_set_unreachable_func(t->ms, mesh_unreachable, t);
+	rc_mesh_service_set_writable_func(t->ms, mesh_writable, t);
 	if (out_ms != NULL)
 		*out_ms = t->ms;
 	return ep;

@@ -1,6 +1,8 @@
 /* proxy-tcp.c: tcp-server and tcp-client (streams.md 7.2, 7.3). */
 #include "proxy-tcp.h"
 
+#include <sys/socket.h>
+
 #include "proxy-bridge.h"
 
 static char *
@@ -138,6 +140,9 @@ proxy_tcp_server_start(gpointer data, GError **error)
 	}
 	g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(addr, (guint16)self->port);
 	self->service = g_socket_service_new();
+	/* Go listens with the system's SOMAXCONN; GIO's default backlog of 10
+	 * resets bursts of clients */
+	g_socket_listener_set_backlog(G_SOCKET_LISTENER(self->service), SOMAXCONN);
 	self->cancellable = g_cancellable_new();
 	if (!g_socket_listener_add_address(G_SOCKET_LISTENER(self->service), sa,
 					   G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, NULL,

@@ -19,6 +19,8 @@ typedef struct {
 	GRand *rand;
 	double loss;        /* drop probability per datagram */
 	gboolean blackhole; /* drop everything */
+	gboolean full;      /* can_send says no */
+	guint64 sent_while_full;
 	guint64 datagrams;
 	gsize max_len;
 	guint next_eph;
@@ -59,6 +61,8 @@ net_send(gpointer transport, const char *node, const char *service, const guint8
 {
 	Binding *b = transport;
 	Net *net = b->net;
+	if (net->full)
+		net->sent_while_full++;
 	net->datagrams++;
 	net->max_len = MAX(net->max_len, len);
 	if (net->blackhole || (net->loss > 0 && g_rand_double(net->rand) < net->loss))
@@ -101,9 +105,17 @@ net_close(gpointer transport)
 		binding_free(b); /* crashed earlier (net_crash) */
 }
 
+static gboolean
+net_can_send(gpointer transport, const char *node, gsize len)
+{
+	Binding *b = transport;
+	return !b->net->full;
+}
+
 static const RcQuicTransportOps net_ops = {
 	.send = net_send,
 	.close = net_close,
+	.can_send = net_can_send,
 };
 
 static Net *
@@ -419,7 +431,9 @@ transfer(double loss, gsize size)
 	g_assert_no_error(r->error);
 	g_assert_cmpuint(r->data->len, ==, size);
 	g_assert_true(memcmp(r->data->data, g_bytes_get_data(payload, NULL), size) == 0);
-	g_assert_cmpuint(net->max_len, <=, RC_QUIC_MAX_UDP_PAYLOAD);
+	/* two receptor-c endpoints agree on packets above Go's 1452 (rc-limits.h) */
+	g_assert_cmpuint(net->max_len, <=, RC_QUIC_MESH_MAX_UDP_PAYLOAD);
+	g_assert_cmpuint(net->max_len, >, RC_QUIC_MAX_UDP_PAYLOAD);
 	g_test_message("%" G_GSIZE_FORMAT " bytes each way in %" G_GUINT64_FORMAT " datagrams",
 		       size, net->datagrams);
 	reader_free(r);
@@ -501,10 +515,66 @@ test_finished_connection_closes_after_linger(void)
 	g_assert_no_error(r->error);
 	g_assert_cmpuint(r->data->len, ==, 0);
 	reader_free(r);
+	guint64 before = net->datagrams;
 	/* both FINs acknowledged: the connection ends with "normal close" and
 	 * every binding (the dialer's ephemeral service too) goes away */
 	g_assert_true(rc_test_wait_until(check_no_conns, lep, "listener connection gone", 10));
 	g_assert_true(rc_quic_conn_is_closed(rc_stream_get_conn(s)));
+	/* a lingering connection is quiet (keep-alives off, no PING storm) */
+	g_assert_cmpuint(net->datagrams - before, <, 20);
+
+	rc_stream_close_connection(s);
+	rc_quic_endpoint_close(lep);
+	rc_quic_endpoint_unref(lep);
+	g_clear_object(&s);
+	server_free(srv);
+	net_free(net);
+}
+
+static gboolean
+check_not_writable(gpointer data)
+{
+	return !rc_quic_conn_is_writable(data);
+}
+
+static void
+test_sender_waits_while_transport_full(void)
+{
+	Net *net = net_new();
+	Server *srv = server_new(TRUE);
+	g_autoptr(GError) error = NULL;
+	RcQuicEndpoint *lep = net_endpoint(net, "beta", "echo", TRUE, NULL);
+	rc_quic_endpoint_set_accept(lep, accept_cb, srv);
+	g_autoptr(RcStream) s = dial(net, "beta", "echo", NULL, &error);
+	g_assert_no_error(error);
+	Binding *dialer = g_hash_table_lookup(net->bindings, "alpha:eph0");
+	g_assert_nonnull(dialer);
+
+	/* the mesh has no room: the sender fills its bounded buffer and waits,
+	 * nothing is handed to the transport (no packet is lost) */
+	net->full = TRUE;
+	gsize size = 4 * 1024 * 1024;
+	g_autoptr(GBytes) payload = pattern(size);
+	g_autoptr(GInputStream) src = g_memory_input_stream_new_from_bytes(payload);
+	Op op = { 0 };
+	Reader *r = reader_start(G_IO_STREAM(s));
+	g_output_stream_splice_async(g_io_stream_get_output_stream(G_IO_STREAM(s)), src,
+				     G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, G_PRIORITY_DEFAULT, NULL,
+				     splice_cb, &op);
+	g_assert_true(rc_test_wait_until(check_not_writable, rc_stream_get_conn(s),
+					 "send buffer full", 10));
+	g_assert_cmpuint(net->sent_while_full, ==, 0);
+	g_assert_cmpuint(r->data->len, ==, 0);
+
+	/* room again: the transport says so and everything arrives */
+	net->full = FALSE;
+	rc_quic_endpoint_writable(dialer->ep);
+	g_assert_true(rc_test_wait_until(reader_done, r, "echoed payload and EOF", 60));
+	g_assert_true(rc_test_wait_until(check_flag, &op.done, "splice end", 10));
+	g_assert_no_error(r->error);
+	g_assert_cmpuint(r->data->len, ==, size);
+	g_assert_true(memcmp(r->data->data, g_bytes_get_data(payload, NULL), size) == 0);
+	reader_free(r);
 
 	rc_stream_close_connection(s);
 	rc_quic_endpoint_close(lep);
@@ -650,6 +720,8 @@ main(int argc, char **argv)
 	g_test_add_func("/quic/ten-mib-echoed-byte-exact", test_ten_mib);
 	g_test_add_func("/quic/one-mib-byte-exact-with-3-percent-loss", test_lossy);
 	g_test_add_func("/quic/half-close-keeps-the-other-direction", test_half_close);
+	g_test_add_func("/quic/sender-waits-while-the-transport-is-full",
+			test_sender_waits_while_transport_full);
 	g_test_add_func("/quic/finished-connection-closes-after-linger",
 			test_finished_connection_closes_after_linger);
 	g_test_add_func("/quic/silent-peer-loss-fails-reads-with-idle-timeout",
