@@ -865,6 +865,89 @@ test_refusals_are_logged(void)
 				    BK_DEADLINE_S);
 }
 
+/* Read exactly `len` bytes (deadline from the socket timeout). */
+static gboolean
+read_exact(GInputStream *in, guint8 *buf, gsize len)
+{
+	gsize got = 0;
+
+	return g_input_stream_read_all(in, buf, len, &got, NULL, NULL) && got == len;
+}
+
+static void
+test_wire_bytes_match_go(void)
+{
+	g_autoptr(Mesh) m = mesh_new();
+	guint16 udp_port = rc_test_free_udp_port();
+	guint16 ws_port = rc_test_free_port();
+	g_autofree char *items = g_strdup_printf("- udp-listener:\n    port: %u\n"
+						 "    bindaddr: 127.0.0.1\n"
+						 "- ws-listener:\n    port: %u\n"
+						 "    bindaddr: 127.0.0.1\n",
+						 udp_port, ws_port);
+	RcTestNode *n = mesh_start(m, "wirebytes", items);
+	/* what a Go ws-peer sends (wire.md 9.6) */
+	g_autofree char *request = g_strdup_printf(
+		"GET / HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nUser-Agent: Go-http-client/1.1\r\n"
+		"Connection: Upgrade\r\nOrigin: http://127.0.0.1:%u\r\n"
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+		"Upgrade: websocket\r\n\r\n",
+		ws_port, ws_port);
+	static const char expect_head[] = "HTTP/1.1 101 Switching Protocols\r\n"
+					  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+					  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autofree char *addr = g_strdup_printf("127.0.0.1:%u", ws_port);
+	g_autoptr(GSocketConnection) conn = NULL;
+	g_autoptr(GError) error = NULL;
+	guint8 head[sizeof expect_head - 1];
+	guint8 frame[4];
+	static const guint8 hello[] = { 0x01, '{', '}' };
+	g_autoptr(GSocket) udp = NULL;
+	g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) to = g_inet_socket_address_new(lo, udp_port);
+	guint8 datagram[65536];
+	gssize n_read;
+
+	if (!rc_test_node_wait_log(n, "Listening on Websocket", BK_DEADLINE_S))
+		return;
+	/* websocket: gorilla's 101 response, then an unmasked single binary frame
+	 * carrying the initial routing update (wire.md 5.2, 12.5) */
+	g_socket_client_set_enable_proxy(client, FALSE);
+	conn = g_socket_client_connect_to_host(client, addr, 0, NULL, &error);
+	g_assert_no_error(error);
+	g_socket_set_timeout(g_socket_connection_get_socket(conn), (guint)rc_test_scale(10));
+	g_assert_true(g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)),
+						request, strlen(request), NULL, NULL, NULL));
+	g_assert_true(read_exact(g_io_stream_get_input_stream(G_IO_STREAM(conn)), head,
+				 sizeof head));
+	g_assert_cmpmem(head, sizeof head, expect_head, sizeof expect_head - 1);
+	g_assert_true(read_exact(g_io_stream_get_input_stream(G_IO_STREAM(conn)), frame, 2));
+	g_assert_cmphex(frame[0], ==, 0x82);          /* FIN, binary */
+	g_assert_cmphex(frame[1] & 0x80, ==, 0);      /* servers do not mask */
+	if ((frame[1] & 0x7f) >= 126) /* 16- or 64-bit extended length */
+		g_assert_true(read_exact(g_io_stream_get_input_stream(G_IO_STREAM(conn)),
+					 datagram, (frame[1] & 0x7f) == 126 ? 2 : 8));
+	g_assert_true(read_exact(g_io_stream_get_input_stream(G_IO_STREAM(conn)), frame + 2, 2));
+	g_assert_cmphex(frame[2], ==, 0x01);          /* routing update */
+	g_assert_cmphex(frame[3], ==, '{');
+
+	/* UDP: a routing update from a new address starts a session, and the
+	 * listener answers from its own socket with its initial routing update */
+	udp = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP,
+			   &error);
+	g_assert_no_error(error);
+	g_socket_set_timeout(udp, (guint)rc_test_scale(10));
+	g_assert_true(g_socket_connect(udp, to, NULL, &error));
+	g_assert_cmpint(g_socket_send(udp, (const char *)hello, sizeof hello, NULL, &error), ==,
+			sizeof hello);
+	n_read = g_socket_receive(udp, (char *)datagram, sizeof datagram, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(n_read, >, 2);
+	g_assert_cmphex(datagram[0], ==, 0x01);
+	g_assert_cmphex(datagram[1], ==, '{');
+}
+
 int
 main(int argc, char **argv)
 {
@@ -878,6 +961,7 @@ main(int argc, char **argv)
 			test_ws_peer_through_connect_proxy_from_environment);
 	g_test_add_func("/backends/udp/converges-through-ten-percent-loss",
 			test_udp_converges_through_lossy_relay);
+	g_test_add_func("/backends/wire/listeners-answer-with-go-bytes", test_wire_bytes_match_go);
 	g_test_add_func("/backends/refusals/garbage-oversize-and-non-websocket-are-logged",
 			test_refusals_are_logged);
 	return g_test_run();
