@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -246,8 +247,13 @@ periodic_update(gpointer user_data)
 		g_free(r->last_write_error);
 		r->last_write_error = g_strdup(error->message);
 		if (++r->write_failures > RC_RUNNER_MAX_WRITE_FAILURES) {
+			/* Go exits leaving the unit Running forever; leave a reason
+			 * (the in-place fallback works even on a full disk) */
+			g_autofree char *final = g_strdup_printf("Error: %s", error->message);
 			rc_log_error("Command runner: repeated status write failures: %s",
 				     error->message);
+			rc_work_statusfile_update_basic(r->cfg->unitdir, r->status, RC_WORK_FAILED,
+							final, -1, NULL);
 			runner_exit(255);
 		}
 	} else {
@@ -305,6 +311,13 @@ child_exited(GPid pid, gint wait_status, gpointer user_data)
 	} else {
 		g_autofree char *detail = rc_runner_wait_status_text(wait_status);
 		gboolean ok = WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
+		struct statvfs vfs;
+		/* a child that failed on a full file system says so (docs/differences.md) */
+		if (!ok && statvfs(r->cfg->unitdir, &vfs) == 0 && vfs.f_bavail == 0) {
+			char *full = g_strdup_printf("%s (no space left on device)", detail);
+			g_free(detail);
+			detail = full;
+		}
 		if (!rc_work_statusfile_update_basic(r->cfg->unitdir, r->status,
 						     ok ? RC_WORK_SUCCEEDED : RC_WORK_FAILED,
 						     detail, size, &error))

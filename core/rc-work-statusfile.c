@@ -114,14 +114,49 @@ read_status(const char *dir, char **contents, gsize *len, GError **error)
 	return TRUE;
 }
 
+/* In place, like Go (work.md 2.4): reuses the file's own blocks, so it still
+ * works on a full file system where the atomic write cannot get a new file. */
+static gboolean
+write_in_place(const char *path, const char *text, gsize len)
+{
+	gsize done = 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return FALSE;
+	if (ftruncate(fd, 0) < 0) {
+		close(fd);
+		return FALSE;
+	}
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return FALSE;
+		}
+		done += (gsize)n;
+	}
+	return close(fd) == 0;
+}
+
 static gboolean
 write_status(const char *dir, const RcWorkStatus *status, GError **error)
 {
 	g_autofree char *path = g_build_filename(dir, "status", NULL);
 	gsize len = 0;
 	g_autofree char *text = rc_work_status_to_file(status, &len);
-	return g_file_set_contents_full(path, text, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT,
-					0600, error);
+	g_autoptr(GError) local = NULL;
+
+	if (g_file_set_contents_full(path, text, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+				     &local))
+		return TRUE;
+	if ((g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOSPC) ||
+	     g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_FAILED)) &&
+	    write_in_place(path, text, len))
+		return TRUE;
+	g_propagate_error(error, g_steal_pointer(&local));
+	return FALSE;
 }
 
 gboolean

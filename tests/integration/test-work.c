@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -612,6 +614,43 @@ test_corrupt_at_startup(Fixture *f, gconstpointer data)
 	assert_results(f, id, 0, "ok\n");
 }
 
+static void
+test_disk_full(void)
+{
+	g_autofree char *dir = rc_test_make_tmpdir("rc-work-full");
+	g_autofree char *mnt = g_build_filename(dir, "full", NULL);
+	g_autofree char *unit = g_build_filename(mnt, "u1", NULL);
+	g_autofree char *stdin_path = g_build_filename(unit, "stdin", NULL);
+	g_autofree char *status = g_build_filename(unit, "status", NULL);
+	g_autofree char *unit_arg = g_strdup_printf("unitdir=%s", unit);
+	g_autofree char *text = NULL;
+	int rc;
+
+	g_mkdir(mnt, 0700);
+	if (getuid() != 0 || mount("tmpfs", mnt, "tmpfs", 0, "size=1m") != 0) {
+		g_test_skip("needs root and mount(2) for a 1 MiB tmpfs");
+		rc_test_rmtree(dir);
+		return;
+	}
+	g_assert_cmpint(g_mkdir(unit, 0700), ==, 0);
+	g_assert_true(g_file_set_contents(stdin_path, "", 0, NULL));
+	g_assert_true(g_file_set_contents(
+		status,
+		"{\"State\":0,\"Detail\":\"Launching command runner\",\"StdoutSize\":0,"
+		"\"WorkType\":\"sh\",\"ExtraData\":{\"Pid\":1,\"Params\":\"\"}}\n",
+		-1, NULL));
+	const char *argv[] = { rc_test_receptor_path(), "--node", "id=worker", "--log-level",
+			       "info", "--command-runner", "command=sh",
+			       "params=-c \"head -c 2000000 /dev/zero\"", unit_arg, NULL };
+	rc = rc_test_run(argv, NULL, 60, NULL, NULL);
+	g_assert_true(g_file_get_contents(status, &text, NULL, NULL));
+	umount2(mnt, MNT_DETACH);
+	rc_test_rmtree(dir);
+	g_assert_cmpint(rc, ==, 1);
+	g_assert_true(g_str_has_prefix(
+		text, "{\"State\":3,\"Detail\":\"exit status 1 (no space left on device)\""));
+}
+
 /* ------------------------------------------------------------ signatures */
 
 static void
@@ -735,6 +774,7 @@ main(int argc, char **argv)
 	ADD("/work/layout/finished-unit-matches-the-worked-example", test_layout);
 	ADD("/work/restore/corrupt-status-file-is-a-clear-error-and-touches-no-other-unit",
 	    test_corrupt_at_startup);
+	g_test_add_func("/work/runner/disk-full-is-reported-in-detail", test_disk_full);
 	g_test_add_func("/work/sign/signed-accepted-unsigned-forged-expired-refused",
 			test_signatures);
 	return g_test_run();
