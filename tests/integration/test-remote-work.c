@@ -15,6 +15,7 @@
 #include <gnutls/x509.h>
 #include <json-glib/json-glib.h>
 
+#include "rc-test-certs.h"
 #include "rc-test.h"
 
 #define DEADLINE_S 120.0
@@ -290,12 +291,27 @@ write_keys(const char *dir, const char *base, char **priv_path, char **pub_path)
 }
 
 static Line *
-line_new(gboolean signing)
+line_new_full(gboolean signing, gboolean tls)
 {
 	Line *l = g_new0(Line, 1);
 	static const char *const names[] = { "ra", "rb", "rc", "rd" };
+	g_autofree char *ca_crt = NULL, *ca_key = NULL, *d_crt = NULL, *d_key = NULL;
+	g_autofree char *a_crt = NULL, *a_key = NULL;
 
 	l->dir = rc_test_make_tmpdir("remote-work");
+	if (tls) {
+		/* D's control service is TLS with a certificate naming node rd */
+		static const char *const ids[] = { "rd", NULL };
+		RcTestCertOpts opts = { .cn = "rd", .node_ids = ids };
+		g_autoptr(RcTestCert) ca = rc_test_cert_new_ca("remote-work CA");
+		static const char *const a_ids[] = { "ra", NULL };
+		RcTestCertOpts a_opts = { .cn = "ra", .node_ids = a_ids };
+		g_autoptr(RcTestCert) leaf = rc_test_cert_new(ca, &opts);
+		g_autoptr(RcTestCert) a_leaf = rc_test_cert_new(ca, &a_opts);
+		rc_test_cert_write(ca, NULL, l->dir, "ca", &ca_crt, &ca_key);
+		rc_test_cert_write(leaf, NULL, l->dir, "rd", &d_crt, &d_key);
+		rc_test_cert_write(a_leaf, NULL, l->dir, "ra", &a_crt, &a_key);
+	}
 	for (int i = 0; i < 4; i++)
 		l->names[i] = g_strdup(names[i]);
 	for (int i = 0; i < 3; i++)
@@ -319,6 +335,16 @@ line_new(gboolean signing)
 				       "- control-service:\n    service: control\n"
 				       "    filename: %s\n",
 				       sock);
+		if (tls && i == D)
+			g_string_append_printf(y,
+					       "    tls: srv\n- tls-server:\n    name: srv\n"
+					       "    cert: %s\n    key: %s\n",
+					       d_crt, d_key);
+		if (tls && i == A)
+			g_string_append_printf(y,
+					       "- tls-client:\n    name: cli\n    rootcas: %s\n"
+					       "    cert: %s\n    key: %s\n",
+					       ca_crt, a_crt, a_key);
 		if (i == A && signing)
 			g_string_append_printf(y,
 					       "- work-signing:\n    privatekey: %s\n"
@@ -346,6 +372,12 @@ line_new(gboolean signing)
 		line_start_node(l, i);
 	g_assert_true(rc_test_wait_until(route_to_d, l, "a route from A to D", 60));
 	return l;
+}
+
+static Line *
+line_new(gboolean signing)
+{
+	return line_new_full(signing, FALSE);
 }
 
 static void
@@ -461,6 +493,28 @@ test_submitter_restarted(void)
 	g_clear_pointer(&l->nodes[A], rc_test_node_free);
 	line_start_node(l, A);
 	check_slow_result(l, id);
+}
+
+static void
+test_restart_not_started(void)
+{
+	g_autoptr(Line) l = line_new(FALSE);
+	g_autofree char *reply = NULL;
+	g_autofree char *id = submit_raw(l, A,
+					 "{\"command\":\"work\",\"subcommand\":\"submit\","
+					 "\"node\":\"nowhere\",\"worktype\":\"cat\"}",
+					 "x\n", 2, &reply);
+	g_autoptr(JsonObject) st = NULL;
+
+	g_assert_nonnull(id);
+	rc_test_node_kill(l->nodes[A]);
+	g_clear_pointer(&l->nodes[A], rc_test_node_free);
+	line_start_node(l, A);
+	st = unit_status(l, A, id);
+	g_assert_nonnull(st);
+	g_assert_cmpint(json_object_get_int_member(st, "State"), ==, 3);
+	g_assert_cmpstr(json_object_get_string_member(st, "Detail"), ==,
+			"Failed to restart: remote work had not previously started");
 }
 
 static void
@@ -637,6 +691,60 @@ test_signed(void)
 			"crypto/rsa: verification error");
 }
 
+static void
+test_tls(void)
+{
+	g_autoptr(Line) l = line_new_full(FALSE, TRUE);
+	g_autofree char *id = NULL, *reply = NULL;
+	g_autoptr(GBytes) got = NULL;
+	g_autoptr(JsonObject) st = NULL;
+	gsize len = 0;
+	const char *data;
+
+	/* tlsclient: the executor's certificate is checked against rd */
+	id = submit_remote(l, "cat", ",\"tlsclient\":\"cli\",\"secret_token\":\"s3\"", "tls\n",
+			   4);
+	wait_state(l, A, id, 2, 4);
+	got = results(l, A, id);
+	data = g_bytes_get_data(got, &len);
+	g_assert_cmpmem(data, len, "tls\n", 4);
+	/* secrets are redacted from status replies (1.3) */
+	st = unit_status(l, A, id);
+	g_assert_false(json_object_has_member(
+		json_object_get_object_member(json_object_get_object_member(st, "ExtraData"),
+					      "RemoteParams"),
+		"secret_token"));
+
+	/* no secrets without TLS; unknown TLS config (1.2 steps 1-2) */
+	g_free(id);
+	id = submit_raw(l, A,
+			"{\"command\":\"work\",\"subcommand\":\"submit\",\"node\":\"rd\","
+			"\"worktype\":\"cat\",\"Secret_x\":\"y\"}",
+			NULL, 0, &reply);
+	g_assert_null(id);
+	g_assert_cmpstr(reply, ==, "ERROR: cannot send secrets over a non-TLS connection");
+	g_free(reply);
+	id = submit_raw(l, A,
+			"{\"command\":\"work\",\"subcommand\":\"submit\",\"node\":\"rd\","
+			"\"worktype\":\"cat\",\"tlsclient\":\"nope\"}",
+			NULL, 0, &reply);
+	g_assert_null(id);
+	g_assert_cmpstr(reply, ==, "ERROR: unknown TLS config nope");
+
+	/* without tlsclient the insecure dial meets a TLS service: R9 */
+	g_free(reply);
+	id = submit_raw(l, A,
+			"{\"command\":\"work\",\"subcommand\":\"submit\",\"node\":\"rd\","
+			"\"worktype\":\"cat\"}",
+			"x\n", 2, &reply);
+	g_assert_nonnull(id);
+	wait_state(l, A, id, 3, -1);
+	g_clear_pointer(&st, json_object_unref);
+	st = unit_status(l, A, id);
+	g_assert_true(g_str_has_prefix(json_object_get_string_member(st, "Detail"),
+				       "TLS error connecting to remote service: "));
+}
+
 #define MANY 100
 
 typedef struct {
@@ -722,6 +830,8 @@ main(int argc, char **argv)
 			test_relay_killed);
 	g_test_add_func("/remote-work/line/submitter-restarted-resumes-from-its-last-byte",
 			test_submitter_restarted);
+	g_test_add_func("/remote-work/line/restart-fails-a-unit-that-never-started",
+			test_restart_not_started);
 	g_test_add_func("/remote-work/line/cancel-and-release-propagate-to-the-executor",
 			test_cancel_release);
 	g_test_add_func("/remote-work/line/force-release-when-the-executor-is-gone",
@@ -730,6 +840,8 @@ main(int argc, char **argv)
 	g_test_add_func("/remote-work/line/ttl-expires-an-unstarted-unit", test_ttl);
 	g_test_add_func("/remote-work/line/unknown-remote-worktype-fails-the-unit",
 			test_unknown_worktype);
+	g_test_add_func("/remote-work/line/tlsclient-verifies-the-executor-and-carries-secrets",
+			test_tls);
 	g_test_add_func("/remote-work/line/signed-accepted-unsigned-and-forged-refused",
 			test_signed);
 	g_test_add_func("/remote-work/line/100-concurrent-units-exact-output", test_many);
