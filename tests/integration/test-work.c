@@ -354,7 +354,9 @@ test_results_offsets(Fixture *f, gconstpointer data)
 {
 	g_autofree char *go = g_build_filename(f->dir, "go", NULL);
 	g_autofree char *params = g_strdup_printf(
-		"-c \"printf 0123456789; while [ ! -e %s ]; do sleep 0.05; done; printf abcdef\"", go);
+		"-c \"printf 0123456789; while [ ! -e %s ] && [ -d %s ]; do sleep 0.05; done; "
+		"printf abcdef\"",
+		go, f->dir);
 	g_autofree char *id = submit(f, "sh", params, NULL);
 	wait_state(f, id, 1, 10);
 	/* while running: start the stream, then let the unit finish */
@@ -398,7 +400,7 @@ group_gone(gpointer data)
 static void
 test_cancel_tree(Fixture *f, gconstpointer data)
 {
-	g_autofree char *id = submit(f, "sh", "-c \"sleep 1000 & echo $!; sleep 1000\"", NULL);
+	g_autofree char *id = submit(f, "sh", "-c \"sleep 300 & echo $!; sleep 300\"", NULL);
 	g_autoptr(JsonObject) st = NULL;
 	g_autofree char *reply = NULL, *cmd = NULL, *expected = NULL;
 	g_autoptr(GBytes) out = NULL;
@@ -453,7 +455,7 @@ test_release(Fixture *f, gconstpointer data)
 	expected = g_strdup_printf("ERROR: unknown work unit %s", id);
 	g_assert_cmpstr(reply, ==, expected);
 	/* force-release of a running unit */
-	g_autofree char *running = submit(f, "sh", "-c \"sleep 1000\"", NULL);
+	g_autofree char *running = submit(f, "sh", "-c \"sleep 300\"", NULL);
 	g_autofree char *force = g_strdup_printf("work force-release %s", running);
 	g_autofree char *freply = NULL, *fexpected = NULL;
 	wait_state(f, running, 1, 0);
@@ -495,7 +497,8 @@ restart_mid_unit(Fixture *f, gboolean hard)
 {
 	g_autofree char *go = g_build_filename(f->dir, "go", NULL);
 	g_autofree char *params = g_strdup_printf(
-		"-c \"printf start; while [ ! -e %s ]; do sleep 0.05; done; printf end\"", go);
+		"-c \"printf start; while [ ! -e %s ] && [ -d %s ]; do sleep 0.05; done; printf end\"",
+		go, f->dir);
 	g_autofree char *id = submit(f, "sh", params, NULL);
 	g_autoptr(JsonObject) st = NULL;
 
