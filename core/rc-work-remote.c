@@ -382,6 +382,7 @@ struct _Job {
 	GCancellable *mon_cancel;
 	gulong mon_handler;
 	gint mon_active;
+	gboolean gone; /* R8 seen by the poller */
 };
 
 static RcCore *
@@ -1106,11 +1107,25 @@ release_logged(RcWorkUnit *unit, const GError *error, gpointer user_data)
 static void monitor_start(Job *job);
 
 static void
+gone_edit(Extra *e, RcWorkStatus *status, gpointer user_data)
+{
+	const char *dir = user_data;
+	status->state = RC_WORK_FAILED;
+	rc_work_status_set_detail(status, "Remote work unit is gone");
+	/* the bytes still missing will never come: report what is here, so a
+	 * `work results` on this node ends (Go keeps the executor's size and
+	 * such a stream never ends; docs/differences.md) */
+	status->stdout_size = rc_work_statusfile_stdout_size(dir);
+}
+
+static void
 monitor_member_done(Job *job)
 {
 	g_cancellable_cancel(job->mon_cancel); /* when either stops, the other is cancelled */
 	if (--job->mon_active > 0)
 		return;
+	if (job->gone && !job_dead(job)) /* the fetcher has stopped: final local size */
+		unit_update_full(job->ru->unit, gone_edit, job->ru->unit->dir);
 	if (job->for_release && !g_cancellable_is_cancelled(job->cancel) && !job_dead(job)) {
 		/* the executor's unit is gone: delete locally (3 tries, 4.1) */
 		job_hold(job);
@@ -1172,12 +1187,6 @@ poller_wake(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static void
-gone_edit(Extra *e, RcWorkStatus *status, gpointer user_data)
-{
-	status->state = RC_WORK_FAILED;
-	rc_work_status_set_detail(status, "Remote work unit is gone");
-}
 
 static void
 poller_read(Conn *conn, const char *line, const GError *error, gpointer user_data)
@@ -1199,7 +1208,9 @@ poller_read(Conn *conn, const char *line, const GError *error, gpointer user_dat
 			if (!p->job->for_release) {
 				g_debug("Work unit %s on node %s is gone.", p->remote_id,
 					p->conn->node);
-				unit_update_full(p->job->ru->unit, gone_edit, NULL); /* R8 */
+				unit_update_full(p->job->ru->unit, gone_edit,
+						 p->job->ru->unit->dir); /* R8 */
+				p->job->gone = TRUE;
 			}
 		} else {
 			g_autofree char *text = g_strndup(line + MIN(strlen(line), 6),

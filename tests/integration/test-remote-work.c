@@ -588,6 +588,12 @@ test_vanished(void)
 	st = unit_status(l, A, id);
 	g_assert_cmpstr(json_object_get_string_member(st, "Detail"), ==,
 			"Remote work unit is gone");
+	/* what arrived is what `work results` serves, and the stream ends */
+	{
+		g_autoptr(GBytes) got = results(l, A, id);
+		g_assert_cmpint((gint64)g_bytes_get_size(got), >=,
+				json_object_get_int_member(st, "StdoutSize"));
+	}
 }
 
 static void
