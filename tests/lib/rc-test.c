@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -134,8 +135,10 @@ struct _RcTestNode {
 static void
 child_setup(gpointer data)
 {
-	/* Own process group, so a test can kill the node's whole tree. */
+	/* Own process group, so a test can kill the node's whole tree; and die
+	 * with the test, so an aborted test leaves no daemon behind. */
 	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
 RcTestNode *
