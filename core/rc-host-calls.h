@@ -29,6 +29,12 @@ void rc_host_mesh_dial_async(RcEntity *entity, const char *node, const char *ser
 			     const char *tls, GCancellable *cancellable, GAsyncReadyCallback callback,
 			     gpointer user_data);
 GIOStream *rc_host_mesh_dial_finish(RcEntity *entity, GAsyncResult *result, GError **error);
+RcMeshSocket *rc_host_mesh_socket_bind(RcEntity *entity, const char *service, GVariant *tags,
+				       RcMeshDatagramFunc recv, gpointer user_data, GError **error);
+const char *rc_host_mesh_socket_get_service(RcMeshSocket *socket);
+gboolean rc_host_mesh_socket_send(RcMeshSocket *socket, const char *node, const char *service,
+				  GBytes *payload, GError **error);
+void rc_host_mesh_socket_close(RcMeshSocket *socket);
 
 /* work (rc-workceptor.c) */
 gboolean rc_host_work_type_register(RcEntity *entity, const char *worktype,

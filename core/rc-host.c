@@ -56,6 +56,10 @@ static const RcHost rc_host_table = {
 	.mesh_unlisten = rc_host_mesh_unlisten,
 	.mesh_dial_async = rc_host_mesh_dial_async,
 	.mesh_dial_finish = rc_host_mesh_dial_finish,
+	.mesh_socket_bind = rc_host_mesh_socket_bind,
+	.mesh_socket_get_service = rc_host_mesh_socket_get_service,
+	.mesh_socket_send = rc_host_mesh_socket_send,
+	.mesh_socket_close = rc_host_mesh_socket_close,
 	/* work (rc-workceptor.c) */
 	.work_type_register = rc_host_work_type_register,
 	.work_unit_id = rc_host_work_unit_id,

@@ -687,3 +687,65 @@ rc_host_mesh_dial_finish(RcEntity *entity, GAsyncResult *result, GError **error)
 {
 	return G_IO_STREAM(rc_stream_dial_finish(result, error));
 }
+
+/* ------------------------------------------------------------ mesh datagram sockets */
+
+struct _RcMeshSocket {
+	RcMeshService *ms;
+	RcMeshDatagramFunc recv;
+	gpointer user_data;
+};
+
+static void
+mesh_socket_recv(RcMeshService *service, const char *from_node, const char *from_service,
+		 GBytes *payload, gpointer user_data)
+{
+	RcMeshSocket *sock = user_data;
+	if (sock->recv != NULL)
+		sock->recv(sock->user_data, from_node, from_service, payload);
+}
+
+RcMeshSocket *
+rc_host_mesh_socket_bind(RcEntity *entity, const char *service, GVariant *tags,
+			 RcMeshDatagramFunc recv, gpointer user_data, GError **error)
+{
+	g_autoptr(GVariant) owned_tags = tags != NULL ? g_variant_ref_sink(tags) : NULL;
+	RcNetceptor *nc = rc_netceptor_ensure(entity->core, error);
+	if (nc == NULL)
+		return NULL;
+	RcMeshSocket *sock = g_new0(RcMeshSocket, 1);
+	sock->recv = recv;
+	sock->user_data = user_data;
+	sock->ms = rc_netceptor_bind(nc, service, mesh_socket_recv, sock, error);
+	if (sock->ms == NULL) {
+		g_free(sock);
+		return NULL;
+	}
+	if (owned_tags != NULL)
+		rc_mesh_service_advertise(sock->ms, RC_CONN_TYPE_DATAGRAM, owned_tags);
+	return sock;
+}
+
+const char *
+rc_host_mesh_socket_get_service(RcMeshSocket *sock)
+{
+	g_return_val_if_fail(sock != NULL, NULL);
+	return rc_mesh_service_get_name(sock->ms);
+}
+
+gboolean
+rc_host_mesh_socket_send(RcMeshSocket *sock, const char *node, const char *service,
+			 GBytes *payload, GError **error)
+{
+	g_return_val_if_fail(sock != NULL, FALSE);
+	return rc_mesh_service_send(sock->ms, node, service, payload, error);
+}
+
+void
+rc_host_mesh_socket_close(RcMeshSocket *sock)
+{
+	if (sock == NULL)
+		return;
+	rc_mesh_service_unbind(sock->ms);
+	g_free(sock);
+}

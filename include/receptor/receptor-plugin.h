@@ -36,6 +36,10 @@ typedef struct _RcWorkUnit RcWorkUnit;
 typedef struct _RcControlRequest RcControlRequest;
 /* A mesh service listener (bound service name).  Owned by the core. */
 typedef struct _RcListener RcListener;
+/* A bound mesh datagram service (udp-server / udp-client, streams.md 7.4-7.5).
+ * Owned by the plugin that bound it (mesh_socket_close).  Since: ABI 1.0
+ * (appended by the streams issue) */
+typedef struct _RcMeshSocket RcMeshSocket;
 
 typedef struct _RcHost RcHost;
 
@@ -184,6 +188,12 @@ typedef void (*RcLinkEndedFunc)(gpointer user_data, const GError *reason);
 typedef void (*RcStreamAcceptFunc)(gpointer user_data, GIOStream *stream,
 				   const char *remote_node, const char *remote_service);
 
+/* One mesh datagram received by an RcMeshSocket: the sender's node and
+ * service and the payload, all (transfer none).  Since: ABI 1.0 (appended by
+ * the streams issue) */
+typedef void (*RcMeshDatagramFunc)(gpointer user_data, const char *from_node,
+				   const char *from_service, GBytes *payload);
+
 /* ---------------------------------------------------------------- work types */
 
 /* Work-unit states, numbered as Receptor numbers them.  Since: ABI 1.0 */
@@ -297,6 +307,22 @@ struct _RcHost {
 	 * parameters are the unit's (fixed at allocation, work.md 4.3).
 	 * Since: ABI 1.0 (appended by the Workceptor issue) */
 	gboolean (*work_unit_launch_runner)(RcWorkUnit *unit, const char *command, GError **error);
+
+	/* mesh datagrams (streams.md 1.1, 7.4-7.5): bind `service` (NULL or ""
+	 * = an ephemeral name; errors "service name <s> too long", "service <s>
+	 * is already listening"); `tags` (nullable, a{ss}/a{sv}, floating ref
+	 * consumed) advertises it with connection type 0.  `recv` gets every
+	 * datagram, from the main loop.  send: one datagram to node:service
+	 * ("localhost" = this node); errors are Go's texts ("no route to node",
+	 * ...).  close: unbind (withdraws the advertisement) and free; accepts
+	 * NULL.  Since: ABI 1.0 (appended by the streams issue) */
+	RcMeshSocket *(*mesh_socket_bind)(RcEntity *entity, const char *service, GVariant *tags,
+					  RcMeshDatagramFunc recv, gpointer user_data,
+					  GError **error);
+	const char *(*mesh_socket_get_service)(RcMeshSocket *socket); /* (transfer none) */
+	gboolean (*mesh_socket_send)(RcMeshSocket *socket, const char *node, const char *service,
+				     GBytes *payload, GError **error);
+	void (*mesh_socket_close)(RcMeshSocket *socket);
 
 	gpointer reserved[8];
 };

@@ -27,7 +27,11 @@ typedef struct {
 	char *tlsclient; /* nullable: TLS of the mesh dial */
 	GSocketService *service;
 	GCancellable *cancellable;
+	gint ref;         /* the entity + one per session in flight */
+	gboolean stopped; /* stop/free ran: callbacks only clean up */
 } TcpServer;
+
+static void tcp_server_unref(TcpServer *self);
 
 typedef struct {
 	TcpServer *self;
@@ -38,6 +42,7 @@ static void
 session_free(TcpServerSession *s)
 {
 	g_clear_object(&s->tcp);
+	tcp_server_unref(s->self);
 	g_free(s);
 }
 
@@ -47,6 +52,14 @@ tcp_server_tls_done(GObject *source, GAsyncResult *res, gpointer user_data)
 	TcpServerSession *s = user_data;
 	g_autoptr(GError) error = NULL;
 	GIOStream *mesh = g_object_get_data(G_OBJECT(s->tcp), "proxy-mesh");
+	if (s->self->stopped) {
+		/* the entity is gone: never call the host with it again */
+		g_io_stream_close(mesh, NULL, NULL);
+		g_io_stream_close(s->tcp, NULL, NULL);
+		g_object_set_data(G_OBJECT(s->tcp), "proxy-mesh", NULL);
+		session_free(s);
+		return;
+	}
 	g_autoptr(GIOStream) tls = s->self->host->tls_wrap_finish(s->self->entity, res, &error);
 	if (tls == NULL) {
 		rc_log_error("Error in TLS handshake with TCP client: %s", error->message);
@@ -65,6 +78,13 @@ tcp_server_dial_done(GObject *source, GAsyncResult *res, gpointer user_data)
 	TcpServerSession *s = user_data;
 	TcpServer *self = s->self;
 	g_autoptr(GError) error = NULL;
+	if (self->stopped) {
+		/* stopped while dialling (the dial was cancelled or completed
+		 * anyway): the entity may be freed, only clean up */
+		g_io_stream_close(s->tcp, NULL, NULL);
+		session_free(s);
+		return;
+	}
 	g_autoptr(GIOStream) mesh = self->host->mesh_dial_finish(self->entity, res, &error);
 	if (mesh == NULL) {
 		/* Go leaves the TCP connection open here; we close it (streams.md 7.2) */
@@ -91,8 +111,10 @@ tcp_server_incoming(GSocketService *service, GSocketConnection *connection,
 {
 	TcpServer *self = user_data;
 	TcpServerSession *s = g_new0(TcpServerSession, 1);
+	self->ref++;
 	s->self = self;
 	s->tcp = g_object_ref(G_IO_STREAM(connection));
+	rc_log_debug("Dialing %s:%s for TCP client", self->remotenode, self->remoteservice);
 	self->host->mesh_dial_async(self->entity, self->remotenode, self->remoteservice,
 				    self->tlsclient, self->cancellable, tcp_server_dial_done, s);
 	return TRUE;
@@ -103,6 +125,7 @@ proxy_tcp_server_create(const RcHost *host, RcEntity *entity, GVariant *params, 
 			GError **error)
 {
 	g_autofree TcpServer *self = g_new0(TcpServer, 1);
+	self->ref = 1;
 	self->host = host;
 	self->entity = entity;
 	self->bindaddr = param_string(params, "bindaddr");
@@ -172,13 +195,11 @@ proxy_tcp_server_stop(gpointer data)
 		g_cancellable_cancel(self->cancellable);
 }
 
-void
-proxy_tcp_server_free(gpointer data)
+static void
+tcp_server_unref(TcpServer *self)
 {
-	TcpServer *self = data;
-	if (self == NULL)
+	if (--self->ref > 0)
 		return;
-	proxy_tcp_server_stop(self);
 	g_clear_object(&self->cancellable);
 	g_free(self->bindaddr);
 	g_free(self->remotenode);
@@ -186,6 +207,17 @@ proxy_tcp_server_free(gpointer data)
 	g_free(self->tlsserver);
 	g_free(self->tlsclient);
 	g_free(self);
+}
+
+void
+proxy_tcp_server_free(gpointer data)
+{
+	TcpServer *self = data;
+	if (self == NULL)
+		return;
+	proxy_tcp_server_stop(self);
+	self->stopped = TRUE;
+	tcp_server_unref(self); /* sessions in flight keep it until they end */
 }
 
 /* ------------------------------------------------------------ tcp-client */
@@ -201,7 +233,11 @@ typedef struct {
 	RcListener *listener;
 	GSocketClient *client;
 	GCancellable *cancellable;
+	gint ref;         /* the entity + one per session in flight */
+	gboolean stopped; /* stop/free ran: callbacks only clean up */
 } TcpClient;
+
+static void tcp_client_unref(TcpClient *self);
 
 typedef struct {
 	TcpClient *self;
@@ -212,6 +248,7 @@ static void
 client_session_free(TcpClientSession *s)
 {
 	g_clear_object(&s->mesh);
+	tcp_client_unref(s->self);
 	g_free(s);
 }
 
@@ -220,6 +257,11 @@ tcp_client_tls_done(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	TcpClientSession *s = user_data;
 	g_autoptr(GError) error = NULL;
+	if (s->self->stopped) {
+		g_io_stream_close(s->mesh, NULL, NULL);
+		client_session_free(s);
+		return;
+	}
 	g_autoptr(GIOStream) tls = s->self->host->tls_wrap_finish(s->self->entity, res, &error);
 	if (tls == NULL) {
 		rc_log_error("Error connecting via TCP: %s", error->message);
@@ -238,6 +280,13 @@ tcp_client_connected(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GSocketConnection) conn =
 	    g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(source), res, &error);
+	if (self->stopped) {
+		if (conn != NULL)
+			g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+		g_io_stream_close(s->mesh, NULL, NULL);
+		client_session_free(s);
+		return;
+	}
 	if (conn == NULL) {
 		/* Go leaves the stream open; we FIN it (streams.md 7.3) */
 		rc_log_error("Error connecting via TCP: %s", error->message);
@@ -261,6 +310,7 @@ tcp_client_accept(gpointer user_data, GIOStream *stream, const char *remote_node
 {
 	TcpClient *self = user_data;
 	TcpClientSession *s = g_new0(TcpClientSession, 1);
+	self->ref++;
 	s->self = self;
 	s->mesh = g_object_ref(stream);
 	g_socket_client_connect_to_host_async(self->client, self->address, 0, self->cancellable,
@@ -273,6 +323,7 @@ proxy_tcp_client_create(const RcHost *host, RcEntity *entity, GVariant *params, 
 {
 	g_autofree TcpClient *self = g_new0(TcpClient, 1);
 	g_autoptr(GSocketConnectable) addr = NULL;
+	self->ref = 1;
 	self->host = host;
 	self->entity = entity;
 	self->service = param_string(params, "service");
@@ -329,13 +380,11 @@ proxy_tcp_client_stop(gpointer data)
 		g_cancellable_cancel(self->cancellable);
 }
 
-void
-proxy_tcp_client_free(gpointer data)
+static void
+tcp_client_unref(TcpClient *self)
 {
-	TcpClient *self = data;
-	if (self == NULL)
+	if (--self->ref > 0)
 		return;
-	proxy_tcp_client_stop(self);
 	g_clear_object(&self->client);
 	g_clear_object(&self->cancellable);
 	g_free(self->service);
@@ -344,4 +393,15 @@ proxy_tcp_client_free(gpointer data)
 	g_free(self->tlsserver);
 	g_free(self->tlsclient);
 	g_free(self);
+}
+
+void
+proxy_tcp_client_free(gpointer data)
+{
+	TcpClient *self = data;
+	if (self == NULL)
+		return;
+	proxy_tcp_client_stop(self);
+	self->stopped = TRUE;
+	tcp_client_unref(self); /* sessions in flight keep it until they end */
 }
