@@ -37,6 +37,12 @@ mesh_free(Mesh *m)
 	for (guint i = 0; i < m->nodes->len; i++) {
 		RcTestNode *node = g_ptr_array_index(m->nodes, i);
 
+		int code = rc_test_node_stop(node);
+
+		/* SIGTERM ends a node cleanly (exit 0); under the sanitizer setup a
+		 * leak or memory error shows up here too */
+		if (code != 0 && !g_test_failed())
+			g_test_fail_printf("node %s exited with %d", rc_test_node_name(node), code);
 		if (g_test_failed())
 			rc_test_node_dump_log(node);
 		rc_test_node_free(node);
