@@ -937,6 +937,34 @@ test_wire_bytes_match_go(void)
 	g_assert_true(read_exact(g_io_stream_get_input_stream(G_IO_STREAM(conn)), frame + 2, 2));
 	g_assert_cmphex(frame[2], ==, 0x01);          /* routing update */
 	g_assert_cmphex(frame[3], ==, '{');
+	/* we never answer: the node gives up after its initial messages (wire.md
+	 * 5.2) and ends the session without a close frame (wire.md 9.1, 9.6) */
+	{
+		GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
+		guint frames = 1;
+		gsize rest;
+
+		g_socket_set_timeout(g_socket_connection_get_socket(conn),
+				     (guint)rc_test_scale(30));
+		/* the rest of the first frame's payload */
+		rest = ((frame[1] & 0x7f) == 126 ? ((gsize)datagram[0] << 8 | datagram[1])
+						  : (gsize)(frame[1] & 0x7f)) - 2;
+		g_assert_true(read_exact(in, datagram, rest));
+		while (read_exact(in, frame, 2)) {
+			gsize len = frame[1] & 0x7f;
+
+			g_assert_cmphex(frame[0], ==, 0x82);
+			if (len == 126) {
+				g_assert_true(read_exact(in, frame + 2, 2));
+				len = (gsize)frame[2] << 8 | frame[3];
+			}
+			g_assert_cmpuint(len, <=, sizeof datagram);
+			g_assert_true(read_exact(in, datagram, len));
+			frames++;
+		}
+		g_assert_cmpuint(frames, ==, 11);
+		g_assert_true(rc_test_node_log_contains(n, "Giving up on connection initialization"));
+	}
 
 	/* UDP: a routing update from a new address starts a session, and the
 	 * listener answers from its own socket with its initial routing update */
