@@ -85,6 +85,10 @@ rc_log_writer(GLogLevelFlags flags, const GLogField *fields, gsize n_fields, gpo
 	RcLogLevel level = map_level(flags, fields, n_fields);
 	if (level > current_level)
 		return G_LOG_WRITER_HANDLED;
+	/* Libraries' own debug chatter (libsoup frames, GSocketClient) is not
+	 * Receptor's debug output. */
+	if (level == RC_LOG_LEVEL_DEBUG && (domain == NULL || !g_str_has_prefix(domain, "receptor")))
+		return G_LOG_WRITER_HANDLED;
 	if (message == NULL)
 		message = "";
 
