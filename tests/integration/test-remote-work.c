@@ -810,9 +810,14 @@ test_many(void)
 	}
 	for (int i = 0; i < MANY; i++) {
 		g_autofree char *reply = read_line(conns[i]);
-		g_autofree char *expected =
+		g_autofree char *started =
 			g_strdup_printf("{\"result\":\"Job Started\",\"unitid\":\"%s\"}", ids[i]);
-		g_assert_cmpstr(reply, ==, expected);
+		g_autofree char *submitted = g_strdup_printf(
+			"{\"result\":\"Job Submitted\",\"unitid\":\"%s\"}", ids[i]);
+		/* under load a first attempt may miss the 5 s greeting deadline
+		 * (2.2): then the start goes on in the background */
+		if (g_strcmp0(reply, submitted) != 0)
+			g_assert_cmpstr(reply, ==, started);
 		g_object_unref(conns[i]);
 	}
 	g_assert_true(rc_test_wait_until(all_succeeded, &m, "100 remote units succeeded",
