@@ -12,6 +12,7 @@
 
 #include "rc-config.h"
 #include "rc-core-entities.h"
+#include "rc-dbus.h"
 #include "rc-entity.h"
 #include "rc-help.h"
 #include "rc-log.h"
@@ -241,6 +242,7 @@ rc_startup_main(int argc, char **argv)
 	}
 
 	g_info("Initialization complete");
+	rc_dbus_start(core); /* optional D-Bus status object */
 	g_main_loop_run(core->loop);
 	g_source_remove(sigint);
 	g_source_remove(sigterm);
