@@ -384,6 +384,12 @@ static void
 line_free(Line *l)
 {
 	for (int i = 0; i < 4; i++) {
+		/* a clean SIGTERM exit (catches leaks under the sanitize setup) */
+		if (l->nodes[i] != NULL && !g_test_failed() &&
+		    rc_test_node_stop(l->nodes[i]) != 0) {
+			rc_test_node_dump_log(l->nodes[i]);
+			g_test_fail_printf("%s did not exit 0 on SIGTERM", l->names[i]);
+		}
 		if (l->nodes[i] != NULL && g_test_failed())
 			rc_test_node_dump_log(l->nodes[i]);
 		g_clear_pointer(&l->nodes[i], rc_test_node_free);
