@@ -1254,6 +1254,12 @@ conn_handle_read_error(RcQuicConn *c, int rv)
 			verr = c->tls_ops->verify_error(c->tls_state);
 		if (verr != NULL)
 			msg = g_strdup_printf("CRYPTO_ERROR %#x (local): %s", 0x100 + alert, verr);
+		else if (c->server && (alert == 116 || tls_err == GNUTLS_E_NO_CERTIFICATE_FOUND ||
+				       tls_err == GNUTLS_E_CERTIFICATE_REQUIRED))
+			/* Go's server text for a missing client certificate (tls.md 3) */
+			msg = g_strdup_printf("CRYPTO_ERROR %#x (local): tls: client didn't provide "
+					      "a certificate",
+					      0x100 + alert);
 		else if (alert_text(alert) != NULL)
 			msg = g_strdup_printf("CRYPTO_ERROR %#x (local): tls: %s", 0x100 + alert,
 					      alert_text(alert));
@@ -1266,6 +1272,10 @@ conn_handle_read_error(RcQuicConn *c, int rv)
 				     "node ID of letters, digits, '-' and '.' or a named "
 				     "tls-server on the service",
 				     c->peer_node);
+		else if (c->server)
+			/* a refused dialer is worth one line (quic-go says nothing) */
+			rc_log_warning("stream from %s:%s refused: %s", c->peer_node,
+				       c->peer_service, msg);
 		else
 			g_debug("stream %s:%s: TLS failure: %s", c->peer_node, c->peer_service,
 				msg);
