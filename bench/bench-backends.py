@@ -1,15 +1,23 @@
 #!/usr/bin/env python3
 """bench-backends: one-hop figures of the udp and ws backends against tcp (the
-baseline), measured in the same run with real `receptor` daemons on 127.0.0.1.
+baseline), measured in the same run with real `receptor` daemons on 127.0.0.1; when
+GO_RECEPTOR names a Go Receptor binary, the same for Go nodes in the same run.
 
 For each backend, node `a` listens and node `b` dials it; then:
   1. datagram round trip: median control `ping a` from b;
-  2. throughput: bytes pushed through a mesh stream over the one link
-     (b: tcp-server -> a: tcp-client -> a local sink), MB/s.
-Prints each figure and its ratio to tcp.
+  2. datagram throughput (no QUIC): --datagrams UDP datagrams of --dgram-size bytes into
+     b's `udp-server`, one mesh datagram each over the link to a's `udp-client`, which sends
+     them to a local UDP sink; at most --window datagrams in flight (sent, not yet at the
+     sink), a window stalled for 50 ms is written off; MiB/s delivered and the share lost;
+  3. stream throughput: --megabytes MiB pushed through a mesh stream over the one link
+     (b: tcp-server -> a: tcp-client -> a local sink), MiB/s: bytes received by the sink
+     / (first byte sent .. last byte received); QUIC is included, equally for every backend.
+Prints each figure, its ratio to tcp of the same implementation and the ratio C / Go.
 
 Usage: bench/bench-backends.py [--receptor build/core/receptor] [--build build]
-       [--megabytes 64] [--pings 200]
+       [--megabytes 64] [--pings 200] [--datagrams 20000] [--dgram-size 8192] [--window 16]
+       [--backends tcp,udp,ws] [--keep]
+       GO_RECEPTOR=/path/to/go/receptor bench/bench-backends.py ...   # adds Go's figures
 """
 import argparse
 import json
@@ -42,7 +50,8 @@ class Node:
         with open(cfg, "w") as f:
             f.write("\n".join(lines) + "\n")
         self.log = open(os.path.join(run.dir, name + ".log"), "w")
-        self.proc = subprocess.Popen([run.receptor, "-c", cfg], stdout=self.log,
+        argv = [run.receptor, "--config" if run.go else "-c", cfg]
+        self.proc = subprocess.Popen(argv, stdout=self.log,
                                      stderr=subprocess.STDOUT, env=run.env)
 
     def command(self, line, timeout=20):
@@ -71,6 +80,7 @@ class Node:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
         self.log.close()
 
 
@@ -100,6 +110,72 @@ class Sink(threading.Thread):
             c.close()
 
 
+class DgramSink(threading.Thread):
+    """Counts the datagrams the `udp-client` of node a forwards to it."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        # losses should be the daemons', not this Python reader's (capped by rmem_max)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.cond = threading.Condition()
+        self.count = 0
+        self.bytes = 0
+        self.last = None
+
+    def run(self):
+        while True:
+            data = self.sock.recv(1 << 16)
+            with self.cond:
+                self.count += 1
+                self.bytes += len(data)
+                self.last = time.monotonic()
+                self.cond.notify()
+
+    def wait_count(self, want, timeout):
+        """True when at least `want` datagrams arrived before `timeout` seconds."""
+        with self.cond:
+            return self.cond.wait_for(lambda: self.count >= want, timeout)
+
+
+def dgram_throughput(port, sink, count, size, window):
+    """Datagrams of `size` bytes into the udp-server at `port`, at most `window` in flight (not
+    yet seen by the sink); a window that makes no progress for 50 ms is written off as lost.
+    Returns (MiB/s delivered, fraction lost)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect(("127.0.0.1", port))
+    payload = b"d" * size
+    # warm-up: the first datagram opens the udp-server session (an ephemeral mesh service)
+    for _ in range(100):
+        base = sink.count
+        s.send(payload)
+        if sink.wait_count(base + 1, 0.2):
+            break
+    else:
+        raise RuntimeError("no datagram crossed the mesh")
+    base_count, base_bytes = sink.count, sink.bytes
+    sent = 0
+    written_off = 0
+    t0 = time.monotonic()
+    while sent < count:
+        with sink.cond:
+            inflight = sent - (sink.count - base_count) - written_off
+            if inflight >= window and not sink.cond.wait_for(
+                    lambda: sent - (sink.count - base_count) - written_off < window, 0.05):
+                written_off += sent - (sink.count - base_count) - written_off
+        s.send(payload)
+        sent += 1
+    sink.wait_count(base_count + sent - written_off, 1.0)
+    with sink.cond:
+        got = sink.count - base_count
+        nbytes = sink.bytes - base_bytes
+        end = sink.last
+    s.close()
+    return nbytes / (1 << 20) / max(end - t0, 1e-9), 1.0 - got / sent
+
+
 def links(backend, a_port):
     if backend == "tcp":
         return (["- tcp-listener:", "    port: %d" % a_port, "    bindaddr: 127.0.0.1"],
@@ -111,17 +187,26 @@ def links(backend, a_port):
             ["- ws-peer:", "    address: ws://127.0.0.1:%d/" % a_port])
 
 
-def measure(run, backend, megabytes, pings):
+def measure(run, backend, args):
+    megabytes, pings = args.megabytes, args.pings
     a_port = free_port(socket.SOCK_DGRAM if backend == "udp" else socket.SOCK_STREAM)
     sink = Sink()
     sink.start()
+    dsink = DgramSink()
+    dsink.start()
     proxy_port = free_port()
+    dgram_port = free_port(socket.SOCK_DGRAM)
     la, lb = links(backend, a_port)
     a = Node(run, backend + "-a", la + ["- tcp-client:", "    service: bench",
-                                        "    address: 127.0.0.1:%d" % sink.port])
+                                        "    address: 127.0.0.1:%d" % sink.port,
+                                        "- udp-client:", "    service: dgram",
+                                        "    address: 127.0.0.1:%d" % dsink.port])
     b = Node(run, backend + "-b", lb + ["- tcp-server:", "    port: %d" % proxy_port,
                                         "    bindaddr: 127.0.0.1", "    remotenode: " + a.name,
-                                        "    remoteservice: bench"])
+                                        "    remoteservice: bench",
+                                        "- udp-server:", "    port: %d" % dgram_port,
+                                        "    bindaddr: 127.0.0.1", "    remotenode: " + a.name,
+                                        "    remoteservice: dgram"])
     try:
         deadline = time.time() + 60
         while True:
@@ -138,6 +223,9 @@ def measure(run, backend, megabytes, pings):
                 # control.md: Time is a Go time.Duration (integer nanoseconds)
                 rtts.append(r["Time"] / 1e3 if isinstance(r["Time"], (int, float))
                             else parse_duration_us(r["Time"]))
+        # datagrams: udp-server -> mesh datagrams (no QUIC) -> udp-client
+        dmbps, dloss = dgram_throughput(dgram_port, dsink, args.datagrams, args.dgram_size,
+                                        args.window)
         # throughput: push `megabytes` through tcp-server -> mesh stream -> tcp-client
         chunk = b"x" * (1 << 16)
         total = megabytes << 20
@@ -148,16 +236,22 @@ def measure(run, backend, megabytes, pings):
             c.sendall(chunk)
             sent += len(chunk)
         c.shutdown(socket.SHUT_WR)
-        deadline = time.time() + 120
+        deadline = time.time() + args_timeout(megabytes)
         while sink.received < total and time.time() < deadline:
             time.sleep(0.01)
         end = sink.last or time.time()
         c.close()
         mbps = sink.received / (1 << 20) / max(end - start, 1e-9)
-        return statistics.median(rtts) if rtts else float("nan"), mbps, sink.received
+        return {"rtt": statistics.median(rtts) if rtts else float("nan"), "stream": mbps,
+                "got": sink.received, "dgram": dmbps, "loss": dloss}
     finally:
         a.stop()
         b.stop()
+
+
+def args_timeout(megabytes):
+    # bounded: at least 120 s, or 1 MB/s
+    return max(120.0, float(megabytes))
 
 
 def parse_duration_us(text):
@@ -169,43 +263,85 @@ def parse_duration_us(text):
 
 
 class Run:
-    def __init__(self, args):
+    def __init__(self, label, receptor, go, env):
+        self.label = label
         self.dir = tempfile.mkdtemp(prefix="bench-backends-")
-        self.receptor = os.path.abspath(args.receptor)
-        plugins = [os.path.join(args.build, "plugins", p)
-                   for p in ("backend-tcp", "backend-udp", "backend-ws", "service-proxy")]
-        self.env = dict(os.environ, RECEPTOR_PLUGIN_DIR=":".join(plugins))
+        self.receptor = os.path.abspath(receptor)
+        self.go = go
+        self.env = env
+
+
+def fmt_ratio(a, b):
+    if a is None or b is None or b == 0 or a != a or b != b:
+        return "   -"
+    return "%5.2f" % (a / b)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--receptor", default="build/core/receptor")
     ap.add_argument("--build", default="build")
-    ap.add_argument("--megabytes", type=int, default=64)
+    ap.add_argument("--megabytes", type=int, default=64, help="stream payload, MiB")
     ap.add_argument("--pings", type=int, default=200)
+    ap.add_argument("--datagrams", type=int, default=20000)
+    ap.add_argument("--dgram-size", type=int, default=8192)
+    ap.add_argument("--window", type=int, default=16, help="datagrams in flight")
+    ap.add_argument("--backends", default="tcp,udp,ws")
+    ap.add_argument("--only-go", action="store_true", help="skip receptor-c")
     ap.add_argument("--keep", action="store_true", help="keep the logs")
     args = ap.parse_args()
-    run = Run(args)
+    backends = args.backends.split(",")
+    runs = []
+    if not args.only_go:
+        plugins = [os.path.abspath(os.path.join(args.build, "plugins", p))
+                   for p in ("backend-tcp", "backend-udp", "backend-ws", "service-proxy")]
+        runs.append(Run("receptor-c", args.receptor, False,
+                        dict(os.environ, RECEPTOR_PLUGIN_DIR=":".join(plugins))))
+    go = os.environ.get("GO_RECEPTOR")
+    if go:
+        runs.append(Run("Go", go, True, dict(os.environ)))
+    results = {}  # (label, backend) -> dict of figures
     try:
-        results = {}
-        for backend in ("tcp", "udp", "ws"):
-            try:
-                results[backend] = measure(run, backend, args.megabytes, args.pings)
-            except (OSError, RuntimeError) as e:
-                print("%-3s one hop: failed: %s (logs in %s)" % (backend, e, run.dir))
-                args.keep = True
-        if "tcp" not in results:
-            return 1
-        base_rtt, base_mbps, _ = results["tcp"]
-        for backend in results:
-            rtt, mbps, got = results[backend]
-            print("%-3s one hop: ping median %7.1f us (ratio %.2f), stream %7.1f MB/s "
-                  "(ratio %.2f)%s" % (backend, rtt, rtt / base_rtt, mbps, mbps / base_mbps,
-                                      "" if got >= args.megabytes << 20 else
-                                      "  [incomplete: %d bytes]" % got))
+        for run in runs:
+            for backend in backends:
+                print("measuring %s %s ..." % (run.label, backend), flush=True)
+                try:
+                    results[(run.label, backend)] = measure(run, backend, args)
+                except (OSError, RuntimeError) as e:
+                    print("%s %-3s one hop: failed: %s (logs in %s)" %
+                          (run.label, backend, e, run.dir))
+                    args.keep = True
+        want = args.megabytes << 20
+        print("%-10s %-4s %10s %6s %13s %6s %6s %13s %6s" %
+              ("", "link", "ping us", "/tcp", "dgram MiB/s", "/tcp", "loss", "stream MiB/s",
+               "/tcp"))
+        for run in runs:
+            base = results.get((run.label, "tcp"), {})
+            for backend in backends:
+                r = results.get((run.label, backend))
+                if r is None:
+                    continue
+                print("%-10s %-4s %10.1f %6s %13.1f %6s %5.1f%% %13.1f %6s%s" %
+                      (run.label, backend, r["rtt"], fmt_ratio(r["rtt"], base.get("rtt")),
+                       r["dgram"], fmt_ratio(r["dgram"], base.get("dgram")), 100 * r["loss"],
+                       r["stream"], fmt_ratio(r["stream"], base.get("stream")),
+                       "" if r["got"] >= want else "  [incomplete: %d bytes]" % r["got"]))
+        if len(runs) == 2:
+            for backend in backends:
+                c = results.get((runs[0].label, backend))
+                g = results.get((runs[1].label, backend))
+                if c and g:
+                    print("%-10s %-4s %10s %6s %13s %6s %6s %13s" %
+                          ("C/Go", backend, fmt_ratio(c["rtt"], g["rtt"]), "",
+                           fmt_ratio(c["dgram"], g["dgram"]), "", "",
+                           fmt_ratio(c["stream"], g["stream"])))
     finally:
-        if not args.keep:
-            shutil.rmtree(run.dir, ignore_errors=True)
+        for run in runs:
+            if args.keep:
+                print("logs of %s in %s" % (run.label, run.dir))
+            else:
+                shutil.rmtree(run.dir, ignore_errors=True)
+    return 0 if results else 1
 
 
 if __name__ == "__main__":
