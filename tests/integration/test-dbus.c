@@ -5,10 +5,15 @@
  * The environment variable RECEPTOR_DBUS is set before each daemon is spawned.
  * Tests that change it run before the one that connects this process to a
  * bus, so no g_setenv races GDBus's worker thread. */
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "rc-dbus-generated.h"
 #include "rc-dbus.h"
@@ -76,6 +81,162 @@ test_unknown_value_is_one_warning(void)
 	    DBUS_DEADLINE_S));
 	g_assert_false(rc_test_node_exited(node, NULL));
 	stop_node(node);
+	rc_test_rmtree(dir);
+}
+
+/* ------------------------------------------------------------------ bus policy */
+
+/* A bus configured like Debian's system bus (system.conf: nobody may own
+ * names or call methods unless a policy allows it; signals and replies pass)
+ * that includes data/dbus/<name>.conf. */
+static char *
+system_like_config(const char *dir, const char *policy)
+{
+	return g_strdup_printf(
+	    "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+	    " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+	    "<busconfig>\n"
+	    "  <type>system</type>\n"
+	    "  <listen>unix:path=%s/system_bus_socket</listen>\n"
+	    "  <auth>EXTERNAL</auth>\n"
+	    "  <policy context=\"default\">\n"
+	    "    <deny own=\"*\"/>\n"
+	    "    <deny send_type=\"method_call\"/>\n"
+	    "    <allow send_type=\"signal\"/>\n"
+	    "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
+	    "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
+	    "    <allow receive_type=\"method_call\"/>\n"
+	    "    <allow receive_type=\"method_return\"/>\n"
+	    "    <allow receive_type=\"error\"/>\n"
+	    "    <allow receive_type=\"signal\"/>\n"
+	    "    <allow send_destination=\"org.freedesktop.DBus\"\n"
+	    "           send_interface=\"org.freedesktop.DBus\"/>\n"
+	    "  </policy>\n"
+	    "  <include>%s</include>\n"
+	    "</busconfig>\n",
+	    dir, policy);
+}
+
+typedef struct {
+	gboolean exited;
+} BusExit;
+
+static void
+die_with_test(gpointer data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static void
+on_bus_exit(GPid pid, gint status, gpointer data)
+{
+	BusExit *e = data;
+	e->exited = TRUE;
+	g_spawn_close_pid(pid);
+}
+
+static gboolean
+bus_has_exited(gpointer data)
+{
+	BusExit *e = data;
+	return e->exited;
+}
+
+static gboolean
+socket_exists(gpointer data)
+{
+	return g_file_test(data, G_FILE_TEST_EXISTS);
+}
+
+static int
+gdbus_call(const char *address, const char *method, const char *args2, char **out, char **err)
+{
+	const char *argv[] = {"gdbus", "call", "--address", address, "--dest", RC_DBUS_NAME,
+			      "--object-path", RC_DBUS_PATH, "--method", method,
+			      RC_DBUS_NAME ".Node", args2, NULL};
+	return rc_test_run(argv, NULL, rc_test_scale(DBUS_DEADLINE_S), out, err);
+}
+
+static void
+test_system_policy_lets_root_own_and_anyone_read(void)
+{
+	g_autofree char *daemon = g_find_program_in_path("dbus-daemon");
+	g_autofree char *gdbus = g_find_program_in_path("gdbus");
+	if (daemon == NULL || gdbus == NULL) {
+		g_test_skip("dbus-daemon or gdbus is not installed (Debian packages dbus, "
+			    "libglib2.0-bin)");
+		return;
+	}
+	if (getuid() != 0) {
+		g_test_skip("the policy lets only root own the name; not running as root");
+		return;
+	}
+	g_autofree char *dir = rc_test_make_tmpdir("dbus");
+	g_autofree char *policy = g_test_build_filename(
+	    G_TEST_DIST, "..", "data", "dbus", RC_DBUS_NAME ".conf", NULL);
+	g_autofree char *conf = system_like_config(dir, policy);
+	g_autofree char *conf_path = g_build_filename(dir, "system.conf", NULL);
+	g_autofree char *config_arg = g_strdup_printf("--config-file=%s", conf_path);
+	g_autoptr(GError) error = NULL;
+	g_file_set_contents(conf_path, conf, -1, &error);
+	g_assert_no_error(error);
+
+	/* The bus dies with the test, even when an assertion aborts it. */
+	g_autofree char *socket_path = g_build_filename(dir, "system_bus_socket", NULL);
+	const char *argv[] = {daemon, config_arg, "--nofork", "--nosyslog", NULL};
+	g_autofree char *bus_log = g_build_filename(dir, "bus.log", NULL);
+	int log_fd = g_open(bus_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	g_assert_cmpint(log_fd, >=, 0);
+	GPid bus_pid = 0;
+	BusExit bus_exit = {.exited = FALSE};
+	g_spawn_async_with_pipes_and_fds(dir, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, die_with_test,
+					 NULL, -1, log_fd, log_fd, NULL, NULL, 0, &bus_pid, NULL,
+					 NULL, NULL, &error);
+	g_assert_no_error(error);
+	close(log_fd);
+	g_child_watch_add(bus_pid, on_bus_exit, &bus_exit);
+	g_assert_true(rc_test_wait_until(socket_exists, socket_path, "the bus socket",
+					 DBUS_DEADLINE_S));
+	/* A policy the bus cannot load ends it at once. */
+	if (bus_exit.exited) {
+		g_autofree char *text = NULL;
+		g_file_get_contents(bus_log, &text, NULL, NULL);
+		g_test_message("dbus-daemon: %s", text);
+	}
+	g_assert_false(bus_exit.exited);
+
+	g_autofree char *address = g_strdup_printf("unix:path=%s/system_bus_socket", dir);
+	g_autofree char *yaml = node_yaml(dir, "sysbus", rc_test_free_port(), 0);
+	g_setenv(RC_DBUS_ENV, address, TRUE);
+	g_autoptr(RcTestNode) node = rc_test_node_start(dir, "sysbus", yaml);
+	g_unsetenv(RC_DBUS_ENV);
+	g_assert_true(rc_test_node_wait_log(
+	    node, "D-Bus: status object " RC_DBUS_PATH " on the unix:path=", DBUS_DEADLINE_S));
+	g_assert_true(rc_test_node_wait_log(node, " as " RC_DBUS_NAME "\n", DBUS_DEADLINE_S));
+
+	g_autofree char *got = NULL;
+	g_autofree char *got_err = NULL;
+	int rc = gdbus_call(address, "org.freedesktop.DBus.Properties.Get", "NodeID", &got, &got_err);
+	if (rc != 0)
+		g_test_message("gdbus: %s", got_err);
+	g_assert_cmpint(rc, ==, 0);
+	g_assert_cmpstr(got, ==, "(<'sysbus'>,)\n");
+
+	/* Read-only: Set is not even delivered. */
+	g_autofree char *set_out = NULL;
+	g_autofree char *set_err = NULL;
+	const char *set_argv[] = {"gdbus", "call", "--address", address, "--dest", RC_DBUS_NAME,
+				  "--object-path", RC_DBUS_PATH, "--method",
+				  "org.freedesktop.DBus.Properties.Set", RC_DBUS_NAME ".Node",
+				  "NodeID", "<'x'>", NULL};
+	rc = rc_test_run(set_argv, NULL, rc_test_scale(DBUS_DEADLINE_S), &set_out, &set_err);
+	g_assert_cmpint(rc, !=, 0);
+	g_assert_nonnull(strstr(set_err, "AccessDenied"));
+
+	stop_node(node);
+	kill(bus_pid, SIGTERM);
+	g_assert_true(rc_test_wait_until(bus_has_exited, &bus_exit, "dbus-daemon exit",
+					 DBUS_DEADLINE_S));
 	rc_test_rmtree(dir);
 }
 
@@ -186,6 +347,8 @@ main(int argc, char **argv)
 			test_unreachable_bus_is_one_debug_line);
 	g_test_add_func("/dbus/no-bus/unknown-value-is-one-warning-and-the-node-runs",
 			test_unknown_value_is_one_warning);
+	g_test_add_func("/dbus/policy/root-owns-the-name-anyone-reads-nobody-sets",
+			test_system_policy_lets_root_own_and_anyone_read);
 	g_test_add_func("/dbus/node/properties-follow-peers-on-a-private-bus",
 			test_node_properties_follow_peers);
 	return g_test_run();
