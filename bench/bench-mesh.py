@@ -13,6 +13,8 @@ For receptor-c, and in the same run for Go Receptor when GO_RECEPTOR names its b
        - idle RSS averaged over the mesh;
   3. idle RSS of a node with one TCP link vs a node with no link (the baseline).
 Each figure is printed with its ratio to the baseline and, with Go, the ratio receptor-c / Go.
+Last, the round trip of a 64-byte UDP datagram to an echo thread in this script (raw loopback,
+measured from Python, so it includes the interpreter) against the direct `ping`.
 
 Status is polled through each node's control socket: by default with the control protocol
 spoken directly on one persistent connection per node (what receptorctl sends, at a fraction
@@ -35,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 STEP_TIMEOUT = 180.0  # seconds for any convergence or loss wait
@@ -286,6 +289,29 @@ def bench_rss(impl, args):
         m.close()
 
 
+def raw_echo_rtt(pings):
+    """Median round trip (us) of a 64-byte UDP datagram to an echo thread on 127.0.0.1."""
+    echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    echo.bind(("127.0.0.1", 0))
+
+    def serve():
+        while True:
+            data, addr = echo.recvfrom(1 << 16)
+            echo.sendto(data, addr)
+    threading.Thread(target=serve, daemon=True).start()
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    c.settimeout(5)
+    c.connect(echo.getsockname())
+    rtts = []
+    for _ in range(pings):
+        t = time.perf_counter()
+        c.send(b"p" * 64)
+        c.recv(1 << 16)
+        rtts.append((time.perf_counter() - t) * 1e6)
+    c.close()
+    return statistics.median(rtts)
+
+
 def measure(impl, args):
     print("== %s: %s" % (impl.label, impl.receptor), flush=True)
     r = {}
@@ -382,6 +408,11 @@ def main():
     if not results:
         return 1
     report(results, args)
+    raw = raw_echo_rtt(args.pings)
+    print("%-32s %9.1f us; ping direct / raw: %s" %
+          ("raw loopback UDP echo (Python)", raw,
+           ", ".join("%s %.2f" % (l, r["ping1"] / raw) for l, r in results.items()
+                     if r.get("ping1"))))
     return 0
 
 
