@@ -795,7 +795,7 @@ test_unreachable_roundtrip(void)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	g_test_init(&argc, &argv, NULL);
 
 	g_test_add_func("/wire/hash/zero-key-vectors-match-spec", test_hash_vectors);
 	g_test_add_func("/wire/hash/written-big-endian-in-header", test_hash_in_header_big_endian);
