@@ -117,6 +117,7 @@ struct _RcQuicConn {
 	GPtrArray *cids; /* GBytes registered in ep->cids */
 	GSource *timer;
 	gboolean tx_blocked; /* the transport had no room: wait for rc_quic_endpoint_writable */
+	gboolean hs_confirmed; /* handshake confirmed: larger packets allowed */
 	guint64 pkts_sent;
 	gint64 handshake_idle_deadline_us; /* 0 = unset */
 	gint64 accept_deadline_us;
@@ -531,6 +532,14 @@ remove_connection_id_cb(ngtcp2_conn *conn, const ngtcp2_cid *cid, void *user_dat
 }
 
 static int
+handshake_confirmed_cb(ngtcp2_conn *conn, void *user_data)
+{
+	RcQuicConn *c = user_data;
+	c->hs_confirmed = TRUE;
+	return 0;
+}
+
+static int
 handshake_completed_cb(ngtcp2_conn *conn, void *user_data)
 {
 	RcQuicConn *c = user_data;
@@ -687,6 +696,7 @@ fill_callbacks(ngtcp2_callbacks *cb, gboolean server)
 	cb->get_new_connection_id = get_new_connection_id_cb;
 	cb->remove_connection_id = remove_connection_id_cb;
 	cb->handshake_completed = handshake_completed_cb;
+	cb->handshake_confirmed = handshake_confirmed_cb;
 	cb->recv_stream_data = recv_stream_data_cb;
 	cb->acked_stream_data_offset = acked_stream_data_offset_cb;
 	cb->stream_close = stream_close_cb;
@@ -958,8 +968,14 @@ conn_write(RcQuicConn *c)
 	/* nothing above 1452 bytes before the peer's transport parameters are
 	 * known (streams.md 1.5, pitfall 3); then ngtcp2 caps at the peer's
 	 * max_udp_payload_size */
-	destlen = ngtcp2_conn_get_handshake_completed(c->conn) ? sizeof buf
-								: RC_QUIC_MAX_UDP_PAYLOAD;
+	destlen = RC_QUIC_MAX_UDP_PAYLOAD;
+	if (c->hs_confirmed) {
+		/* only once Initial/Handshake keys are gone: ngtcp2 pads every
+		 * datagram holding a client Initial to the whole buffer */
+		const ngtcp2_transport_params *rp = ngtcp2_conn_get_remote_transport_params(c->conn);
+		if (rp != NULL && rp->max_udp_payload_size > RC_QUIC_MAX_UDP_PAYLOAD)
+			destlen = sizeof buf;
+	}
 	quantum = ngtcp2_conn_get_send_quantum(c->conn);
 	c->tx_blocked = FALSE;
 	while (npkts < RC_QUIC_TX_BATCH) {

@@ -715,7 +715,7 @@ test_garbage_ignored(void)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/quic/handshake-then-echo", test_handshake_echo);
 	g_test_add_func("/quic/ten-mib-echoed-byte-exact", test_ten_mib);
 	g_test_add_func("/quic/one-mib-byte-exact-with-3-percent-loss", test_lossy);
