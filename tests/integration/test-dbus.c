@@ -341,7 +341,7 @@ test_node_properties_follow_peers(void)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	g_test_init(&argc, &argv, NULL);
 	/* Order matters: these change the environment before any bus exists. */
 	g_test_add_func("/dbus/no-bus/unreachable-bus-is-one-debug-line-and-the-node-runs",
 			test_unreachable_bus_is_one_debug_line);
