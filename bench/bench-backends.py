@@ -349,7 +349,7 @@ def main():
                 print("measuring %s %s ..." % (run.label, backend), flush=True)
                 try:
                     results[(run.label, backend)] = measure(run, backend, args)
-                except (OSError, RuntimeError) as e:
+                except (OSError, RuntimeError, ValueError) as e:
                     print("%s %-3s one hop: failed: %s (logs in %s)" %
                           (run.label, backend, e, run.dir))
                     args.keep = True

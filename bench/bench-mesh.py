@@ -403,7 +403,7 @@ def main():
     for impl in impls:
         try:
             results[impl.label] = measure(impl, args)
-        except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+        except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as e:
             print("%s: failed: %s" % (impl.label, e))
     if not results:
         return 1
