@@ -1241,6 +1241,17 @@ conn_after_ngtcp2(RcQuicConn *c)
 	conn_check_linger(c);
 }
 
+/* Only [A-Za-z0-9.-]: what GnuTLS accepts in a server name (streams.md 4.3). */
+static gboolean
+dns_name_chars(const char *name)
+{
+	for (const char *p = name; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.')
+			return FALSE;
+	}
+	return TRUE;
+}
+
 static void
 conn_handle_read_error(RcQuicConn *c, int rv)
 {
@@ -1282,7 +1293,13 @@ conn_handle_read_error(RcQuicConn *c, int rv)
 		else
 			msg = g_strdup_printf("CRYPTO_ERROR %#x (local): %s", 0x100 + alert,
 					      gnutls_strerror(tls_err));
-		if (c->server && tls_err == GNUTLS_E_RECEIVED_DISALLOWED_NAME)
+		/* ngtcp2 0.12's GnuTLS glue never records the GnuTLS error code
+		 * (ngtcp2_conn_get_tls_error stays 0), so recognise the SNI case by
+		 * its alert: illegal_parameter on an insecure listener from a Go
+		 * dialer whose node ID (its SNI) is not a DNS name (streams.md 4.3) */
+		if (c->server &&
+		    (tls_err == GNUTLS_E_RECEIVED_DISALLOWED_NAME ||
+		     (alert == 47 && c->tls_ops == NULL && !dns_name_chars(c->peer_node))))
 			rc_log_error("stream from node %s refused: its TLS SNI (the Go dialer's "
 				     "node ID) is not a DNS name, which GnuTLS rejects; use a "
 				     "node ID of letters, digits, '-' and '.' or a named "
