@@ -1143,7 +1143,27 @@ typedef struct {
 	Conn *conn;
 	char *remote_id;
 	guint write_failures;
+	guint deadline; /* reply deadline of the pending poll */
 } Poller;
+
+static void
+poller_disarm(Poller *p)
+{
+	if (p->deadline != 0)
+		g_source_remove(p->deadline);
+	p->deadline = 0;
+}
+
+static gboolean
+poller_deadline(gpointer user_data)
+{
+	Poller *p = user_data;
+	p->deadline = 0;
+	rc_log_warning("Status of work unit %s from %s stalled; reconnecting", p->job->ru->unit->id,
+		       p->conn->node);
+	g_cancellable_cancel(p->conn->cancel);
+	return G_SOURCE_REMOVE;
+}
 
 static void poller_send(Poller *p);
 
@@ -1151,6 +1171,7 @@ static void
 poller_end(Poller *p)
 {
 	Job *job = p->job;
+	poller_disarm(p);
 	conn_close(p->conn);
 	g_free(p->remote_id);
 	g_free(p);
@@ -1172,6 +1193,7 @@ poller_connected(Conn *conn, const GError *error, gpointer user_data)
 static void
 poller_reconnect(Poller *p)
 {
+	poller_disarm(p);
 	g_clear_pointer(&p->conn, conn_close);
 	get_connection(p->job, p->job->mon_cancel, poller_connected, p);
 }
@@ -1194,6 +1216,7 @@ poller_read(Conn *conn, const char *line, const GError *error, gpointer user_dat
 	Poller *p = user_data;
 	g_autoptr(RcWorkStatus) reply = NULL;
 
+	poller_disarm(p);
 	if (line == NULL) {
 		if (g_cancellable_is_cancelled(p->job->mon_cancel)) {
 			poller_end(p);
@@ -1263,6 +1286,9 @@ poller_written(Conn *conn, const GError *error, gpointer user_data)
 static void
 poller_send(Poller *p)
 {
+	/* a stream that stays alive but delivers nothing would hold the poller
+	 * forever: give each poll a deadline (receptor-c, like the fetcher's) */
+	p->deadline = g_timeout_add(RC_WORK_REMOTE_STALL_US / 1000, poller_deadline, p);
 	conn_write(p->conn, g_strdup_printf("work status %s\n", p->remote_id), poller_written, p);
 }
 
@@ -1425,7 +1451,6 @@ fetcher_header_read(Conn *conn, const char *line, const GError *error, gpointer 
 	}
 	f->out = g_unix_output_stream_new(fd, TRUE);
 	f->last_rx_us = g_get_monotonic_time();
-	f->watch = g_timeout_add_seconds(1, fetcher_watch, f);
 	if (conn->inbuf->len > 0) {
 		g_output_stream_write_all_async(f->out, conn->inbuf->str, conn->inbuf->len,
 						G_PRIORITY_DEFAULT, NULL, fetcher_leftover_written,
@@ -1462,6 +1487,9 @@ fetcher_connected(Conn *conn, const GError *error, gpointer user_data)
 		return;
 	}
 	f->conn = conn;
+	/* the stall watchdog covers the request, the header and the copy */
+	f->last_rx_us = g_get_monotonic_time();
+	f->watch = g_timeout_add_seconds(1, fetcher_watch, f);
 	e = unit_extra(f->job->ru->unit);
 	disk = rc_work_statusfile_stdout_size(f->job->ru->unit->dir); /* startpos = file size (3.3) */
 	table_set_string(cmd, "command", "work");

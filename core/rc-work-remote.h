@@ -33,10 +33,11 @@
 /* Longest reply line read from an executor: a status reply is one status
  * record, so the status-file cap bounds it (work.md 2.1). */
 #define RC_WORK_REMOTE_MAX_LINE RC_WORK_STATUS_MAX_BYTES
-/* A results copy that receives nothing for this long while the executor is
+/* A results fetch that receives nothing for this long while the executor is
  * known to hold more bytes (mirrored StdoutSize > local size) is abandoned
- * and asked again from the local size (receptor-c; Go waits for the QUIC
- * idle timeout, which keep-alives can postpone forever, remote-work.md 3.3). */
+ * and asked again from the local size, and a status poll unanswered this
+ * long reconnects (receptor-c; Go waits for the QUIC idle timeout, which
+ * keep-alives can postpone forever, remote-work.md 3.3). */
 #define RC_WORK_REMOTE_STALL_US (G_GINT64_CONSTANT(10) * G_USEC_PER_SEC)
 /* Results copy chunk: the executor's own read chunk (remote-work.md 7). */
 #define RC_WORK_REMOTE_CHUNK 65536
