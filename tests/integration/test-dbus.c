@@ -338,6 +338,91 @@ test_node_properties_follow_peers(void)
 	rc_test_rmtree(dir);
 }
 
+/* ------------------------------------------------------------------ in process */
+
+static gboolean
+is_exported(gpointer data)
+{
+	return rc_dbus_is_exported(data);
+}
+
+static gboolean
+proxy_has_node_id(gpointer data)
+{
+	return rc_dbus_node_get_node_id(data) != NULL;
+}
+
+static void
+on_proxy_made(GObject *source, GAsyncResult *result, gpointer data)
+{
+	GAsyncResult **out = data;
+	*out = g_object_ref(result);
+}
+
+static gboolean
+has_result(gpointer data)
+{
+	return *(GAsyncResult **)data != NULL;
+}
+
+static void
+test_core_without_links_and_early_free(void)
+{
+	g_autofree char *daemon = g_find_program_in_path("dbus-daemon");
+	if (daemon == NULL) {
+		g_test_skip("dbus-daemon is not installed (Debian package dbus)");
+		return;
+	}
+	g_autoptr(GTestDBus) bus = g_test_dbus_new(G_TEST_DBUS_NONE);
+	g_test_dbus_up(bus);
+	const char *address = g_test_dbus_get_bus_address(bus);
+
+	/* Freed before the bus answered: the pending connect is cancelled and
+	 * its callback touches nothing (ASan checks this under --setup sanitize). */
+	RcCore *early = rc_core_new();
+	early->node_id = g_strdup("early");
+	g_assert_nonnull(rc_dbus_start_for(early, address));
+	rc_core_free(early);
+
+	RcCore *core = rc_core_new();
+	core->node_id = g_strdup("lonely");
+	RcDbus *dbus = rc_dbus_start_for(core, address);
+	g_assert_nonnull(dbus);
+	g_assert_true(rc_test_wait_until(is_exported, dbus, "the object exported", DBUS_DEADLINE_S));
+
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusConnection) client = g_dbus_connection_new_for_address_sync(
+	    address,
+	    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+	    NULL, NULL, &error);
+	g_assert_no_error(error);
+	/* Asynchronously: the object answers from this very main loop. */
+	GAsyncResult *made = NULL;
+	rc_dbus_node_proxy_new(client, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, RC_DBUS_NAME,
+			       RC_DBUS_PATH, NULL, on_proxy_made, &made);
+	g_assert_true(rc_test_wait_until(has_result, &made, "the proxy", DBUS_DEADLINE_S));
+	g_autoptr(RcDbusNode) proxy = rc_dbus_node_proxy_new_finish(made, &error);
+	g_clear_object(&made);
+	g_assert_no_error(error);
+	g_assert_true(rc_test_wait_until(proxy_has_node_id, proxy, "NodeID on D-Bus",
+					 DBUS_DEADLINE_S));
+	g_assert_cmpstr(rc_dbus_node_get_node_id(proxy), ==, "lonely");
+	g_assert_cmpstr(rc_dbus_node_get_version(proxy), ==, PACKAGE_VERSION_TEXT);
+	g_assert_cmpuint(g_variant_n_children(rc_dbus_node_get_connections(proxy)), ==, 0);
+	g_assert_cmpuint(g_variant_n_children(rc_dbus_node_get_routes(proxy)), ==, 0);
+	g_assert_cmpuint(g_variant_n_children(rc_dbus_node_get_advertisements(proxy)), ==, 0);
+	g_assert_cmpuint(g_variant_n_children(rc_dbus_node_get_work_units(proxy)), ==, 0);
+	const char *const *types = rc_dbus_node_get_work_types(proxy);
+	g_assert_true(types == NULL || types[0] == NULL);
+
+	g_clear_object(&proxy);
+	g_dbus_connection_close_sync(client, NULL, NULL);
+	g_clear_object(&client);
+	rc_core_free(core);
+	g_test_dbus_down(bus);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -351,5 +436,7 @@ main(int argc, char **argv)
 			test_system_policy_lets_root_own_and_anyone_read);
 	g_test_add_func("/dbus/node/properties-follow-peers-on-a-private-bus",
 			test_node_properties_follow_peers);
+	g_test_add_func("/dbus/core/node-without-links-and-a-core-freed-while-connecting",
+			test_core_without_links_and_early_free);
 	return g_test_run();
 }
