@@ -178,8 +178,6 @@ mesh_has_connection(Mesh *m, const char *name, const char *peer)
 	return g_strcmp0(hop, peer) == 0;
 }
 
-/* The control service is another engineer's module: skip what needs it
- * when this build does not have it yet. */
 static gboolean
 check_started_or_exited(gpointer data)
 {
@@ -189,21 +187,23 @@ check_started_or_exited(gpointer data)
 	       rc_test_node_log_contains(data, "Connection established");
 }
 
+/* Wait until `name` has a connection; fail the test (with its log) when it
+ * exited instead, e.g. because control-service was refused. */
 static gboolean
-mesh_control_missing(Mesh *m, const char *name)
+mesh_wait_up(Mesh *m, const char *name)
 {
 	RcTestNode *node = mesh_node(m, name);
 	int status = 0;
 
-	(void)rc_test_wait_until(check_started_or_exited, node, "node up or exited",
-				 MESH_DEADLINE_S);
-	if (!rc_test_node_exited(node, &status))
+	if (!rc_test_wait_until(check_started_or_exited, node, "node up or exited",
+				MESH_DEADLINE_S))
 		return FALSE;
-	if (rc_test_node_log_contains(node, "control-service")) {
-		g_test_skip("control-service is not available in this build");
-		return TRUE;
+	if (rc_test_node_exited(node, &status)) {
+		rc_test_node_dump_log(node);
+		g_test_fail_printf("%s exited with status %d before connecting", name, status);
+		return FALSE;
 	}
-	return FALSE;
+	return TRUE;
 }
 
 typedef struct {
@@ -428,7 +428,7 @@ test_firewall_rejects_transit(void)
 		g_ptr_array_add(m->nodes, rc_test_node_start(m->dir, "node2", yaml));
 	}
 	mesh_start(m, "node3", FALSE, NULL, p3);
-	if (mesh_control_missing(m, "node1"))
+	if (!mesh_wait_up(m, "node1"))
 		return;
 	if (!wait_route(m, "node1", "node3", "node2") || !wait_route(m, "node3", "node1", "node2"))
 		return;
@@ -469,7 +469,7 @@ test_ping_and_traceroute(void)
 	mesh_start(m, "t1", TRUE, NULL, NULL);
 	mesh_start(m, "t2", TRUE, NULL, p2);
 	mesh_start(m, "t3", FALSE, NULL, p3);
-	if (mesh_control_missing(m, "t1"))
+	if (!mesh_wait_up(m, "t1"))
 		return;
 	if (!wait_route(m, "t1", "t3", "t2"))
 		return;
