@@ -318,6 +318,17 @@ rc_test_node_free(RcTestNode *node)
 		return;
 	if (!rc_test_node_exited(node, NULL))
 		rc_test_node_stop(node);
+	/* Daemons are sanitizer builds in build-san: a report in the log (leak at
+	 * exit, use-after-free, UB) fails the test that ran the node. */
+	{
+		g_autofree char *log = rc_test_node_log(node);
+		if (strstr(log, "ERROR: AddressSanitizer") != NULL ||
+		    strstr(log, "ERROR: LeakSanitizer") != NULL ||
+		    strstr(log, "runtime error:") != NULL) {
+			rc_test_node_dump_log(node);
+			g_test_fail_printf("node %s: sanitizer report in its log", node->name);
+		}
+	}
 	g_free(node->name);
 	g_free(node->dir);
 	g_free(node->log_path);
