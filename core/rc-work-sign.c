@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 #include <nettle/base64.h>
 
+#include "rc-duration.h"
 #include "rc-entity.h"
 #include "rc-work-status.h"
 
@@ -20,72 +21,13 @@
 gboolean
 rc_go_duration_parse(const char *text, gint64 *out_us, GError **error)
 {
-	const char *p = text;
-	gboolean neg = FALSE;
-	double total_ns = 0;
-
-	if (*p == '-' || *p == '+')
-		neg = (*p++ == '-');
-	if (g_str_equal(p, "0")) {
-		*out_us = 0;
-		return TRUE;
-	}
-	if (*p == '\0')
-		goto invalid;
-	while (*p != '\0') {
-		const char *start = p;
-		double value = 0, scale = 1;
-		gboolean digits = FALSE;
-		while (g_ascii_isdigit(*p)) {
-			value = value * 10 + (*p++ - '0');
-			digits = TRUE;
-		}
-		if (*p == '.') {
-			p++;
-			while (g_ascii_isdigit(*p)) {
-				scale /= 10;
-				value += (*p++ - '0') * scale;
-				digits = TRUE;
-			}
-		}
-		if (!digits || p == start)
-			goto invalid;
-		const char *u = p;
-		while (*p != '\0' && *p != '.' && !g_ascii_isdigit(*p))
-			p++;
-		g_autofree char *unit = g_strndup(u, p - u);
-		double mult;
-		if (unit[0] == '\0') {
-			g_set_error(error, RC_ERROR, RC_ERROR_CONFIG,
-				    "time: missing unit in duration \"%s\"", text);
-			return FALSE;
-		} else if (g_str_equal(unit, "ns")) {
-			mult = 1;
-		} else if (g_str_equal(unit, "us") || g_str_equal(unit, "\xc2\xb5s") ||
-			   g_str_equal(unit, "\xce\xbcs")) {
-			mult = 1e3;
-		} else if (g_str_equal(unit, "ms")) {
-			mult = 1e6;
-		} else if (g_str_equal(unit, "s")) {
-			mult = 1e9;
-		} else if (g_str_equal(unit, "m")) {
-			mult = 60e9;
-		} else if (g_str_equal(unit, "h")) {
-			mult = 3600e9;
-		} else {
-			g_set_error(error, RC_ERROR, RC_ERROR_CONFIG,
-				    "time: unknown unit \"%s\" in duration \"%s\"", unit, text);
-			return FALSE;
-		}
-		total_ns += value * mult;
-	}
-	if (total_ns > 9.2e18)
-		goto invalid;
-	*out_us = (gint64)((neg ? -total_ns : total_ns) / 1000);
+	/* one exact (integer) implementation of Go's ParseDuration, shared with
+	 * the configuration (a double accumulator was off by 1 us on long input) */
+	gint64 ns = 0;
+	if (!rc_duration_parse_ns(text, &ns, error))
+		return FALSE;
+	*out_us = ns / 1000;
 	return TRUE;
-invalid:
-	g_set_error(error, RC_ERROR, RC_ERROR_CONFIG, "time: invalid duration \"%s\"", text);
-	return FALSE;
 }
 
 static void
@@ -581,7 +523,11 @@ rc_work_sign_verify(const char *public_key_path, const char *token, const char *
 	JsonObject *c = json_node_get_object(claims);
 	double now = (double)now_us / G_USEC_PER_SEC;
 	if (get_number(c, "exp", &v) && !(now < v)) {
-		expired = rc_go_duration_string((gint64)((now_us - v * G_USEC_PER_SEC) * 1000));
+		/* Go's Time.Sub saturates at the largest Duration; a cast of an
+		 * out-of-range double (exp: -1e300) would be undefined. */
+		double ns = ((double)now_us - v * G_USEC_PER_SEC) * 1000;
+		expired = rc_go_duration_string(ns >= 9223372036854775807.0 ? G_MAXINT64
+									 : (gint64)ns);
 		time_error = "expired";
 	}
 	if (get_number(c, "iat", &v) && now < v)
