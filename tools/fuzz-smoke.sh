@@ -4,9 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-15}
+# -fsanitize=fuzzer-no-link on every file (core and plugin libraries too), or
+# libFuzzer sees only the coverage of the fuzz-<parser>.c file itself.
 [ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzzing=true -Db_lundef=false \
   -Db_sanitize=address,undefined -Dwerror=true >/dev/null
+meson configure build-fuzz -Dc_args=-fsanitize=fuzzer-no-link >/dev/null
 meson compile -C build-fuzz >/dev/null
+# UB is a finding too (clang's UBSan recovers and goes on by default).
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 passed=0
 failed=0
 for f in build-fuzz/tests/fuzz/fuzz-*; do
