@@ -636,8 +636,16 @@ stream_close_cb(ngtcp2_conn *conn, uint32_t flags, int64_t stream_id, uint64_t a
 		void *user_data, void *stream_user_data)
 {
 	RcQuicConn *c = user_data;
-	if (stream_id == c->stream_id && c->stream_open)
+	if (stream_id == c->stream_id && c->stream_open) {
 		c->stream_closed = TRUE;
+		if (!c->fin_sent && !c->stop_sending) {
+			/* closed before our FIN: the peer's STOP_SENDING reset it */
+			c->stop_sending = TRUE;
+			c->stop_sending_code = (flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET)
+						   ? app_error_code
+						   : RC_QUIC_APP_CANCEL_READ;
+		}
+	}
 	return 0;
 }
 
@@ -653,17 +661,6 @@ stream_reset_cb(ngtcp2_conn *conn, int64_t stream_id, uint64_t final_size,
 	return 0;
 }
 
-static int
-stream_stop_sending_cb(ngtcp2_conn *conn, int64_t stream_id, uint64_t app_error_code,
-		       void *user_data, void *stream_user_data)
-{
-	RcQuicConn *c = user_data;
-	if (stream_id == c->stream_id && c->stream_open) {
-		c->stop_sending = TRUE;
-		c->stop_sending_code = app_error_code;
-	}
-	return 0;
-}
 
 static int
 extend_max_local_streams_bidi_cb(ngtcp2_conn *conn, uint64_t max_streams, void *user_data)
@@ -701,7 +698,6 @@ fill_callbacks(ngtcp2_callbacks *cb, gboolean server)
 	cb->acked_stream_data_offset = acked_stream_data_offset_cb;
 	cb->stream_close = stream_close_cb;
 	cb->stream_reset = stream_reset_cb;
-	cb->stream_stop_sending = stream_stop_sending_cb;
 	cb->extend_max_local_streams_bidi = extend_max_local_streams_bidi_cb;
 }
 
@@ -1016,9 +1012,27 @@ conn_write(RcQuicConn *c)
 			switch (n) {
 			case NGTCP2_ERR_WRITE_MORE:
 				continue;
-			case NGTCP2_ERR_STREAM_DATA_BLOCKED:
 			case NGTCP2_ERR_STREAM_SHUT_WR:
+				/* ngtcp2 0.12 has no callback for the peer's STOP_SENDING
+				 * (its stream_stop_sending callback reports our own
+				 * shutdown_read): it resets our send side, so unsent data
+				 * can never go.  Writes fail like Go's (streams.md 3.5);
+				 * receptor peers only send 499 (CancelRead). */
+				if (sid == c->stream_id && !c->fin_sent && !c->stop_sending) {
+					c->stop_sending = TRUE;
+					c->stop_sending_code = RC_QUIC_APP_CANCEL_READ;
+				}
+				stream_blocked = TRUE;
+				continue;
 			case NGTCP2_ERR_STREAM_NOT_FOUND:
+				/* closed by ngtcp2 (see stream_close_cb) */
+				if (sid == c->stream_id && !c->fin_sent && !c->stop_sending) {
+					c->stop_sending = TRUE;
+					c->stop_sending_code = RC_QUIC_APP_CANCEL_READ;
+				}
+				stream_blocked = TRUE;
+				continue;
+			case NGTCP2_ERR_STREAM_DATA_BLOCKED:
 				stream_blocked = TRUE;
 				continue;
 			default: {

@@ -584,6 +584,68 @@ test_sender_waits_while_transport_full(void)
 	net_free(net);
 }
 
+/* Go's control service writes its answer and closes the session: FIN after
+ * the data, and STOP_SENDING because the dialer never finished its side.
+ * Everything written before the close must still arrive, followed by EOF
+ * (ngtcp2 0.12's stream_stop_sending callback reports that local
+ * shutdown; it once made the sender stop for good). */
+static void
+test_close_before_peer_fin_delivers_all(void)
+{
+	Net *net = net_new();
+	Server *srv = server_new(FALSE);
+	g_autoptr(GError) error = NULL;
+	RcQuicEndpoint *lep = net_endpoint(net, "beta", "svc", TRUE, NULL);
+	rc_quic_endpoint_set_accept(lep, accept_cb, srv);
+
+	g_autoptr(RcStream) s = dial(net, "beta", "svc", NULL, &error);
+	g_assert_no_error(error);
+	write_all(G_IO_STREAM(s), "results please"); /* no FIN from the dialer */
+	Reader *r = reader_start(G_IO_STREAM(s));
+	g_assert_true(rc_test_wait_until(check_accepted, srv, "accept", 10));
+	GIOStream *peer = g_ptr_array_index(srv->streams, 0);
+
+	/* the mesh is full: the answer (less than the send buffer) stays
+	 * buffered, and the listener closes both halves meanwhile */
+	Binding *listener = g_hash_table_lookup(net->bindings, "beta:svc");
+	net->full = TRUE;
+	gsize size = 512 * 1024;
+	g_autoptr(GBytes) payload = pattern(size);
+	g_autoptr(GInputStream) src = g_memory_input_stream_new_from_bytes(payload);
+	Op op = { 0 };
+	g_output_stream_splice_async(g_io_stream_get_output_stream(peer), src,
+				     G_OUTPUT_STREAM_SPLICE_NONE, G_PRIORITY_DEFAULT, NULL, splice_cb,
+				     &op);
+	g_assert_true(rc_test_wait_until(check_flag, &op.done, "listener wrote everything", 30));
+	g_assert_no_error(op.error);
+	g_io_stream_close(peer, NULL, NULL);
+	net->full = FALSE;
+	rc_quic_endpoint_writable(listener->ep);
+	g_assert_true(rc_test_wait_until(reader_done, r, "all data and EOF at the dialer", 30));
+	g_assert_no_error(r->error);
+	g_assert_cmpuint(r->data->len, ==, size);
+	g_assert_true(memcmp(r->data->data, g_bytes_get_data(payload, NULL), size) == 0);
+	reader_free(r);
+
+	/* the dialer's writes now fail as Go's do after STOP_SENDING (streams.md 3.5) */
+	Op wop = { 0 };
+	g_autoptr(GBytes) more = pattern(2 * 1024 * 1024);
+	g_output_stream_write_all_async(g_io_stream_get_output_stream(G_IO_STREAM(s)),
+					g_bytes_get_data(more, NULL), g_bytes_get_size(more),
+					G_PRIORITY_DEFAULT, NULL, write_all_cb, &wop);
+	g_assert_true(rc_test_wait_until(check_flag, &wop.done, "write after STOP_SENDING", 30));
+	g_assert_nonnull(wop.error);
+	g_assert_cmpstr(wop.error->message, ==, "stream 0 canceled by remote with error code 499");
+	g_clear_error(&wop.error);
+
+	rc_stream_close_connection(s);
+	rc_quic_endpoint_close(lep);
+	rc_quic_endpoint_unref(lep);
+	g_clear_object(&s);
+	server_free(srv);
+	net_free(net);
+}
+
 static void
 test_peer_silent_loss(void)
 {
@@ -722,6 +784,8 @@ main(int argc, char **argv)
 	g_test_add_func("/quic/half-close-keeps-the-other-direction", test_half_close);
 	g_test_add_func("/quic/sender-waits-while-the-transport-is-full",
 			test_sender_waits_while_transport_full);
+	g_test_add_func("/quic/listener-close-before-the-dialer-fin-delivers-everything",
+			test_close_before_peer_fin_delivers_all);
 	g_test_add_func("/quic/finished-connection-closes-after-linger",
 			test_finished_connection_closes_after_linger);
 	g_test_add_func("/quic/silent-peer-loss-fails-reads-with-idle-timeout",
