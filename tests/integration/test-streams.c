@@ -468,11 +468,88 @@ test_relay_killed(void)
 	service_stop(echo);
 }
 
+/* ------------------------------------------------------------ receptorctl through the mesh */
+
+typedef struct {
+	GString *out;
+	gboolean eof;
+	GInputStream *in;
+	char buf[4096];
+} CtlOut;
+
+static void
+ctl_out_read(GObject *src, GAsyncResult *res, gpointer data)
+{
+	CtlOut *o = data;
+	gssize n = g_input_stream_read_finish(G_INPUT_STREAM(src), res, NULL);
+	if (n <= 0) {
+		o->eof = TRUE;
+		return;
+	}
+	g_string_append_len(o->out, o->buf, n);
+	g_input_stream_read_async(o->in, o->buf, sizeof o->buf, G_PRIORITY_DEFAULT, NULL,
+				  ctl_out_read, o);
+}
+
+static gboolean
+ctl_has_status(gpointer data)
+{
+	CtlOut *o = data;
+	return strstr(o->out->str, "\"NodeID\":\"n4\"") != NULL || o->eof;
+}
+
+static gboolean
+ctl_eof(gpointer data)
+{
+	return ((CtlOut *)data)->eof;
+}
+
+/* ctl/receptorctl on n1 reaches the control service of n4, three hops away,
+ * with `connect` (a control session bridged to a mesh stream, QUIC). */
+static void
+test_receptorctl_reaches_last_node(void)
+{
+	g_autoptr(Mesh) m = mesh_new();
+	const char *p2[] = {"n1", NULL}, *p3[] = {"n2", NULL}, *p4[] = {"n3", NULL};
+	g_autofree char *sock = g_build_filename(m->dir, "n1.sock", NULL);
+	g_autofree char *n1_extra =
+	    g_strdup_printf("- control-service:\n    service: control\n    filename: %s\n", sock);
+	RcTestNode *n1 = mesh_start(m, "n1", TRUE, NULL, n1_extra);
+	mesh_start(m, "n2", TRUE, p2, NULL);
+	mesh_start(m, "n3", TRUE, p3, NULL);
+	mesh_start(m, "n4", FALSE, p4, "- control-service:\n    service: control\n");
+	g_assert_true(rc_test_node_wait_log(n1, " n4:n2", DEADLINE_S));
+
+	g_autofree char *ctl = rc_test_build_path("ctl/receptorctl");
+	const char *argv[] = {ctl, "--socket", sock, "connect", "n4", "control", NULL};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSubprocess) proc = g_subprocess_newv(
+	    argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+	g_assert_no_error(error);
+	CtlOut o = {.out = g_string_new(NULL), .in = g_subprocess_get_stdout_pipe(proc)};
+	g_input_stream_read_async(o.in, o.buf, sizeof o.buf, G_PRIORITY_DEFAULT, NULL,
+				  ctl_out_read, &o);
+	GOutputStream *in = g_subprocess_get_stdin_pipe(proc);
+	g_output_stream_write_all(in, "status\n", 7, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(rc_test_wait_until(ctl_has_status, &o, "n4's status through n1", DEADLINE_S));
+	/* the greeting of n4's control service came first, through the bridge */
+	g_assert_nonnull(strstr(o.out->str, "Receptor Control, node n4"));
+	g_assert_nonnull(strstr(o.out->str, "\"NodeID\":\"n4\""));
+	g_output_stream_close(in, NULL, NULL);
+	g_assert_true(rc_test_wait_until(ctl_eof, &o, "receptorctl to end", DEADLINE_S));
+	g_subprocess_wait(proc, NULL, NULL);
+	g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 0);
+	g_string_free(o.out, TRUE);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/streams/100-mib-byte-exact-through-a-4-node-line", test_line_100_mib);
 	g_test_add_func("/streams/new-streams-work-after-a-relay-dies", test_relay_killed);
+	g_test_add_func("/streams/receptorctl-reaches-the-last-nodes-control-through-the-first",
+			test_receptorctl_reaches_last_node);
 	return g_test_run();
 }
