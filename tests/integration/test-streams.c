@@ -468,6 +468,62 @@ test_relay_killed(void)
 	service_stop(echo);
 }
 
+/* With no other path, killing the relay fails an open stream: the proxy's
+ * TCP connection ends and the entry node logs why. */
+static void
+test_relay_killed_no_backup(void)
+{
+	g_autoptr(Mesh) m = mesh_new();
+	guint16 echo_port = mesh_port(m, "echo-tcp");
+	guint16 entry_port = mesh_port(m, "entry-tcp");
+	GSocketService *echo = service_start(echo_port, G_CALLBACK(echo_incoming));
+	const char *p2[] = {"n1", NULL}, *p3[] = {"n2", NULL};
+	g_autofree char *n1_extra = g_strdup_printf(
+	    "- tcp-server:\n    port: %u\n    bindaddr: 127.0.0.1\n    remotenode: n3\n"
+	    "    remoteservice: echo\n",
+	    entry_port);
+	g_autofree char *n3_extra = g_strdup_printf(
+	    "- tcp-client:\n    service: echo\n    address: 127.0.0.1:%u\n", echo_port);
+	RcTestNode *n1 = mesh_start(m, "n1", TRUE, NULL, n1_extra);
+	RcTestNode *n2 = mesh_start(m, "n2", TRUE, p2, NULL);
+	mesh_start(m, "n3", FALSE, p3, n3_extra);
+	EchoProbe probe = {entry_port, 0};
+	if (!rc_test_wait_until(echo_works, &probe, "first echo through the mesh", DEADLINE_S))
+		return;
+
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autofree char *addr = g_strdup_printf("127.0.0.1:%u", entry_port);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocketConnection) open =
+	    g_socket_client_connect_to_host(client, addr, 0, NULL, &error);
+	g_assert_no_error(error);
+	g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(open)), "first", 5,
+				  NULL, NULL, &error);
+	g_assert_no_error(error);
+	Exchange *first = g_new0(Exchange, 1);
+	first->answer = g_byte_array_new();
+	first->payload = g_bytes_new_static("", 0);
+	first->conn = g_object_ref(open);
+	exchange_read(first);
+	g_assert_true(rc_test_wait_until(first_echoed, first, "first echo on the open stream",
+					 DEADLINE_S));
+
+	rc_test_node_kill(n2);
+	g_byte_array_set_size(first->answer, 0);
+	first->done = FALSE;
+	g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(open)), "hello", 5,
+				  NULL, NULL, NULL);
+	/* the stream cannot survive: the open connection ends, nothing echoed */
+	g_assert_true(rc_test_wait_until(exchange_is_done, first, "open stream to end",
+					 DEADLINE_S));
+	g_assert_cmpuint(first->answer->len, ==, 0);
+	g_assert_true(rc_test_node_log_contains(n1, "timeout: no recent network activity") ||
+		      rc_test_node_log_contains(n1, "no route to node"));
+	exchange_free(first);
+	g_io_stream_close(G_IO_STREAM(open), NULL, NULL);
+	service_stop(echo);
+}
+
 /* ------------------------------------------------------------ receptorctl through the mesh */
 
 typedef struct {
@@ -549,6 +605,8 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/streams/100-mib-byte-exact-through-a-4-node-line", test_line_100_mib);
 	g_test_add_func("/streams/new-streams-work-after-a-relay-dies", test_relay_killed);
+	g_test_add_func("/streams/killing-the-only-relay-fails-the-open-stream",
+			test_relay_killed_no_backup);
 	g_test_add_func("/streams/receptorctl-reaches-the-last-nodes-control-through-the-first",
 			test_receptorctl_reaches_last_node);
 	return g_test_run();
