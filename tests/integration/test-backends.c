@@ -526,6 +526,153 @@ receptor_has_entity(const char *entity)
 	return out != NULL && strstr(out, needle) != NULL;
 }
 
+/* ------------------------------------------------------------ a stream across the mixed line */
+
+#define STREAM_BYTES (20 * 1024 * 1024)
+
+/* Sink behind D's tcp-client: hashes everything, answers the hex SHA-256 at EOF. */
+typedef struct {
+	GSocketConnection *conn;
+	GChecksum *sum;
+	guint8 buf[65536];
+} SinkConn;
+
+static void sink_read(SinkConn *sc);
+
+static void
+sink_read_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+	SinkConn *sc = data;
+	gssize n = g_input_stream_read_finish(G_INPUT_STREAM(src), res, NULL);
+	if (n > 0) {
+		g_checksum_update(sc->sum, sc->buf, (gsize)n);
+		sink_read(sc);
+		return;
+	}
+	const char *hex = g_checksum_get_string(sc->sum);
+	GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(sc->conn));
+	g_output_stream_write_all(out, hex, strlen(hex), NULL, NULL, NULL);
+	g_io_stream_close(G_IO_STREAM(sc->conn), NULL, NULL);
+	g_object_unref(sc->conn);
+	g_checksum_free(sc->sum);
+	g_free(sc);
+}
+
+static void
+sink_read(SinkConn *sc)
+{
+	g_input_stream_read_async(g_io_stream_get_input_stream(G_IO_STREAM(sc->conn)), sc->buf,
+				  sizeof sc->buf, G_PRIORITY_DEFAULT, NULL, sink_read_done, sc);
+}
+
+static gboolean
+sink_incoming(GSocketService *svc, GSocketConnection *conn, GObject *src, gpointer data)
+{
+	SinkConn *sc = g_new0(SinkConn, 1);
+	sc->conn = g_object_ref(conn);
+	sc->sum = g_checksum_new(G_CHECKSUM_SHA256);
+	sink_read(sc);
+	return TRUE;
+}
+
+/* The sending client runs in its own thread with blocking I/O, so the test's
+ * main context stays free for the sink. */
+typedef struct {
+	guint16 port;
+	char *expected;
+	char *answer;
+	gboolean done;
+} StreamJob;
+
+static gpointer
+stream_client(gpointer data)
+{
+	StreamJob *j = data;
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autofree char *addr = g_strdup_printf("127.0.0.1:%u", j->port);
+	g_autoptr(GSocketConnection) conn = g_socket_client_connect_to_host(client, addr, 0, NULL, NULL);
+	if (conn != NULL) {
+		g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+		g_autofree guint8 *chunk = g_malloc(65536);
+		GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+		guint32 x = 12345;
+		gboolean ok = TRUE;
+		for (gsize sent = 0; ok && sent < STREAM_BYTES; sent += 65536) {
+			for (gsize i = 0; i < 65536; i++) {
+				x = x * 1103515245u + 12345u;
+				chunk[i] = (guint8)(x >> 16);
+			}
+			g_checksum_update(sum, chunk, 65536);
+			ok = g_output_stream_write_all(out, chunk, 65536, NULL, NULL, NULL);
+		}
+		j->expected = g_strdup(g_checksum_get_string(sum));
+		g_socket_shutdown(g_socket_connection_get_socket(conn), FALSE, TRUE, NULL);
+		GString *ans = g_string_new(NULL);
+		char buf[256];
+		gssize n;
+		while ((n = g_input_stream_read(g_io_stream_get_input_stream(G_IO_STREAM(conn)), buf,
+						sizeof buf, NULL, NULL)) > 0)
+			g_string_append_len(ans, buf, n);
+		j->answer = g_string_free(ans, FALSE);
+	}
+	g_atomic_int_set(&j->done, TRUE);
+	return NULL;
+}
+
+static gboolean
+stream_job_done(gpointer data)
+{
+	return g_atomic_int_get(&((StreamJob *)data)->done);
+}
+
+static void
+test_line_stream_20_mib(void)
+{
+	g_autoptr(Mesh) m = mesh_new();
+	guint16 tcp_port = rc_test_free_port();
+	guint16 udp_port = rc_test_free_udp_port();
+	guint16 ws_port = rc_test_free_port();
+	guint16 entry_port = rc_test_free_port();
+	guint16 sink_port = rc_test_free_port();
+	g_autofree char *a = g_strdup_printf("- tcp-listener:\n    port: %u\n    bindaddr: 127.0.0.1\n"
+					     "- tcp-server:\n    port: %u\n    bindaddr: 127.0.0.1\n"
+					     "    remotenode: D\n    remoteservice: sink\n",
+					     tcp_port, entry_port);
+	g_autofree char *b = g_strdup_printf("- tcp-peer:\n    address: 127.0.0.1:%u\n"
+					     "- udp-listener:\n    port: %u\n"
+					     "    bindaddr: 127.0.0.1\n", tcp_port, udp_port);
+	g_autofree char *c = g_strdup_printf("- udp-peer:\n    address: 127.0.0.1:%u\n"
+					     "- ws-listener:\n    port: %u\n"
+					     "    bindaddr: 127.0.0.1\n", udp_port, ws_port);
+	g_autofree char *d = g_strdup_printf("- ws-peer:\n    address: ws://127.0.0.1:%u/\n"
+					     "- tcp-client:\n    service: sink\n"
+					     "    address: 127.0.0.1:%u\n", ws_port, sink_port);
+	GSocketService *sink = g_socket_service_new();
+	g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(lo, sink_port);
+	g_assert_true(g_socket_listener_add_address(G_SOCKET_LISTENER(sink), sa, G_SOCKET_TYPE_STREAM,
+						    G_SOCKET_PROTOCOL_TCP, NULL, NULL, NULL));
+	g_signal_connect(sink, "incoming", G_CALLBACK(sink_incoming), NULL);
+
+	mesh_start(m, "A", a);
+	mesh_start(m, "B", b);
+	mesh_start(m, "C", c);
+	mesh_start(m, "D", d);
+	if (!wait_route(m, "A", "D", "B") || !wait_route(m, "D", "A", "C"))
+		return;
+	StreamJob j = {.port = entry_port};
+	GThread *t = g_thread_new("stream-client", stream_client, &j);
+	g_assert_true(rc_test_wait_until(stream_job_done, &j, "20 MiB across tcp, udp and ws",
+					 BK_DEADLINE_S * 3));
+	g_thread_join(t);
+	g_assert_nonnull(j.expected);
+	g_assert_cmpstr(j.answer, ==, j.expected);
+	g_free(j.expected);
+	g_free(j.answer);
+	g_socket_service_stop(sink);
+	g_object_unref(sink);
+}
+
 static void
 test_line_tcp_udp_ws_routes_pings_traceroutes(void)
 {
@@ -988,6 +1135,8 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/backends/line/tcp-udp-ws-routes-pings-and-traceroutes",
 			test_line_tcp_udp_ws_routes_pings_traceroutes);
+	g_test_add_func("/backends/line/20-mib-stream-across-tcp-udp-ws-is-byte-exact",
+			test_line_stream_20_mib);
 	g_test_add_func("/backends/ws/wss-with-mutual-tls", test_wss_mutual_tls);
 	g_test_add_func("/backends/ws/peer-through-proxy-sends-path-and-extraheader",
 			test_ws_peer_through_proxy_path_and_extraheader);
