@@ -13,6 +13,7 @@ RcLink *rc_link_open(RcEntity *entity, const RcLinkOps *ops, gpointer link_data,
 void rc_link_received(RcLink *link, GBytes *message);
 void rc_link_writable(RcLink *link);
 void rc_link_closed(RcLink *link, const GError *reason);
+void rc_link_set_transport(RcLink *link, GIOStream *transport);
 
 /* TLS (rc-tls.c) */
 gboolean rc_host_tls_check(RcEntity *entity, const char *name, gboolean server, GError **error);

@@ -47,6 +47,7 @@ static const RcHost rc_host_table = {
 	.link_received = rc_link_received,
 	.link_writable = rc_link_writable,
 	.link_closed = rc_link_closed,
+	.link_set_transport = rc_link_set_transport,
 	/* TLS (rc-tls.c) */
 	.tls_check = rc_host_tls_check,
 	.tls_wrap_async = rc_host_tls_wrap_async,

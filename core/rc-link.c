@@ -29,6 +29,7 @@ struct _RcLink {
 
 	/* transport: exactly one of stream / ops */
 	GIOStream *stream;
+	GIOStream *transport; /* message backends: the stream under the session (TLS checks) */
 	const RcLinkOps *ops;
 	gpointer link_data;
 	RcLinkEndedFunc ended;
@@ -92,6 +93,7 @@ rc_link_unref(RcLink *link)
 	g_queue_clear_full(&link->sendq, (GDestroyNotify)rc_link_frame_free);
 	g_clear_pointer(&link->paused_links, g_ptr_array_unref);
 	g_clear_object(&link->stream);
+	g_clear_object(&link->transport);
 	g_clear_object(&link->cancellable);
 	g_clear_pointer(&link->nodecost, g_variant_unref);
 	g_clear_pointer(&link->allowed, g_variant_unref);
@@ -567,7 +569,8 @@ rc_link_first_update(RcLink *link, RcRoutingUpdate *ru)
 	/* receptor-c extension (tls.md 5.4): bind the announced node ID to the
 	 * peer's certificate when the TLS config asks for it. */
 	g_autoptr(GError) tls_error = NULL;
-	if (link->stream != NULL && !rc_tls_peer_matches_node(link->stream, remote, &tls_error)) {
+	GIOStream *transport = link->stream != NULL ? link->stream : link->transport;
+	if (transport != NULL && !rc_tls_peer_matches_node(transport, remote, &tls_error)) {
 		rc_link_reject(link, tls_error->message);
 		return;
 	}
@@ -847,6 +850,13 @@ rc_link_writable(RcLink *link)
 	g_return_if_fail(link != NULL);
 	link->send_full = FALSE;
 	rc_link_write_next(link);
+}
+
+void
+rc_link_set_transport(RcLink *link, GIOStream *transport)
+{
+	g_return_if_fail(link != NULL);
+	g_set_object(&link->transport, transport);
 }
 
 void

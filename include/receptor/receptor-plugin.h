@@ -324,6 +324,13 @@ struct _RcHost {
 				     GBytes *payload, GError **error);
 	void (*mesh_socket_close)(RcMeshSocket *socket);
 
+	/* Message backends whose session runs over a stream (websockets over TLS)
+	 * name that stream for the link, so the link layer can bind the peer's
+	 * announced node ID to its TLS certificate when the TLS config asks for
+	 * it (tls.md 5.4, verifypeernodeid).  Call right after link_open.
+	 * Since: ABI 1.0 (appended by the UDP/websocket issue) */
+	void (*link_set_transport)(RcLink *link, GIOStream *transport);
+
 	gpointer reserved[8];
 };
 

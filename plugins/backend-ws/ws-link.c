@@ -287,8 +287,13 @@ ws_link_open(WsLink *link, RcEntity *entity, RcLinkEndedFunc ended, gpointer end
 		ws_link_unref(hold);
 		return FALSE;
 	}
-	if (!link->done)
+	if (!link->done) {
 		link->link = rc_link;
+		/* wss: let the link layer check the peer's certificate against the
+		 * node ID it announces (verifypeernodeid) */
+		if (RC_HOST_HAS(link->host, link_set_transport))
+			link->host->link_set_transport(rc_link, link->base);
+	}
 	ws_link_unref(hold);
 	return TRUE;
 }

@@ -737,16 +737,14 @@ test_wss_mutual_tls(void)
 	g_autofree char *listener = NULL, *peer = NULL, *bad_peer = NULL;
 	RcTestNode *srv;
 
-	if (!receptor_has_entity("tls-server") || !receptor_has_entity("tls-client")) {
-		g_test_skip("tls-server/tls-client are not registered in this build yet");
-		return;
-	}
+	g_assert_true(receptor_has_entity("tls-server") && receptor_has_entity("tls-client"));
 	rc_test_cert_write(ca, NULL, m->dir, "ca", &ca_crt, &ca_key);
 	rc_test_cert_write(server, NULL, m->dir, "server", &s_crt, &s_key);
 	rc_test_cert_write(client, NULL, m->dir, "client", &c_crt, &c_key);
 	rc_test_cert_write(stranger, NULL, m->dir, "stranger", &x_crt, &x_key);
 	listener = g_strdup_printf("- tls-server:\n    name: srv\n    cert: %s\n    key: %s\n"
 				   "    requireclientcert: true\n    clientcas: %s\n"
+				   "    verifypeernodeid: true\n"
 				   "- ws-listener:\n    port: %u\n    bindaddr: 127.0.0.1\n"
 				   "    tls: srv\n",
 				   s_crt, s_key, ca_crt, port);
@@ -765,7 +763,20 @@ test_wss_mutual_tls(void)
 		return;
 	/* a client certificate from another CA is refused by the listener */
 	mesh_start(m, "wss-stranger", bad_peer);
-	(void)rc_test_node_wait_log(srv, "TLS handshake error from 127.0.0.1:", BK_DEADLINE_S);
+	g_assert_true(rc_test_node_wait_log(srv, "TLS handshake error from 127.0.0.1:",
+					    BK_DEADLINE_S));
+	/* verifypeernodeid (receptor-c extension, tls.md 5.4): a trusted certificate
+	 * that names another node is refused once the peer announces its ID */
+	g_autofree char *liar = g_strdup_printf(
+	    "- tls-client:\n    name: cli\n    cert: %s\n    key: %s\n    rootcas: %s\n"
+	    "    skipreceptornamescheck: true\n"
+	    "- ws-peer:\n    address: wss://127.0.0.1:%u/\n    tls: cli\n",
+	    c_crt, c_key, ca_crt, port);
+	mesh_start(m, "wss-liar", liar);
+	g_assert_true(rc_test_node_wait_log(
+	    srv, "x509: certificate is valid for Receptor node ID wss-client, not wss-liar",
+	    BK_DEADLINE_S));
+	g_assert_false(rc_test_node_log_contains(srv, "Connection established with wss-liar"));
 }
 
 static gboolean
