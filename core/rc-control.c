@@ -17,6 +17,7 @@
 #include <gio/gunixsocketaddress.h>
 
 #include "rc-control-parse.h"
+#include "rc-copy.h"
 #include "rc-control-private.h"
 #include "rc-entity.h"
 #include "rc-host-calls.h"
@@ -41,6 +42,8 @@ struct _RcControl {
 	GCancellable *cancellable;
 };
 
+typedef struct _RcControlBridge RcControlBridge;
+
 typedef struct {
 	gint ref;
 	RcControl *control; /* NULL once the module is gone */
@@ -53,6 +56,7 @@ typedef struct {
 	gboolean eof;
 	gboolean closing;
 	RcControlRequest *current;
+	RcControlBridge *bridge; /* while `connect` bridges the connection */
 	GCancellable *cancellable; /* the module's: cancelled at shutdown */
 } RcControlSession;
 
@@ -64,6 +68,7 @@ struct _RcControlRequest {
 
 static void session_read(RcControlSession *session);
 static void session_close(RcControlSession *session);
+static void bridge_stop(RcControlBridge *bridge);
 
 /* ------------------------------------------------------------------ sessions */
 
@@ -104,6 +109,12 @@ session_close(RcControlSession *session)
 {
 	if (session->closing)
 		return;
+	if (session->bridge != NULL) {
+		/* the bridge's copies hold the connection: stop them; the
+		 * bridge closes the session when they are done */
+		bridge_stop(session->bridge);
+		return;
+	}
 	session->closing = TRUE;
 	if (session->control != NULL) {
 		g_hash_table_remove(session->control->sessions, session);
@@ -677,100 +688,159 @@ rc_control_request_write_finish(RcControlRequest *request, GAsyncResult *result,
 
 /* ------------------------------------------------------------------ bridge */
 
-typedef struct {
+/* control.md 3.5 step 4, on the main loop (rc-copy.h): the client's bytes
+ * (those already buffered after the command line first) go to `other`, and
+ * `other`'s bytes to the client.  The client's EOF half-closes `other` (a mesh
+ * stream's FIN) and the bridge keeps copying `other`'s reply; `other`'s EOF or
+ * any error ends the bridge, and the session closes the client connection
+ * after everything `other` sent was written to it. */
+struct _RcControlBridge {
 	RcControlSession *session;
 	GIOStream *other;
 	GCancellable *up_cancel;   /* client -> other */
 	GCancellable *down_cancel; /* other -> client */
-	guint running;
-} Bridge;
+	guint running;		   /* copies plus the half close in flight */
+};
 
 static void
-bridge_free(Bridge *bridge)
+bridge_unref_op(RcControlBridge *bridge)
 {
+	RcControlSession *session = bridge->session;
+
+	g_assert(bridge->running > 0);
+	if (--bridge->running > 0)
+		return;
+	session->bridge = NULL;
 	g_object_unref(bridge->up_cancel);
 	g_object_unref(bridge->down_cancel);
 	g_io_stream_close_async(bridge->other, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
 	g_object_unref(bridge->other);
-	session_close(bridge->session);
-	session_unref(bridge->session);
 	g_free(bridge);
+	session_close(session);
+	session_unref(session);
+}
+
+/* Stop both directions (module shutdown, an error). */
+static void
+bridge_stop(RcControlBridge *bridge)
+{
+	g_cancellable_cancel(bridge->up_cancel);
+	g_cancellable_cancel(bridge->down_cancel);
+}
+
+static void
+bridge_half_closed(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	RcControlBridge *bridge = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!rc_copy_shutdown_write_finish(res, &error))
+		g_debug("control bridge %s: half close: %s", bridge->session->peer,
+			error->message);
+	bridge_unref_op(bridge);
+}
+
+static gboolean
+bridge_error_is_quiet(const GError *error)
+{
+	return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+	       g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CLOSED);
 }
 
 static void
 bridge_up_done(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	Bridge *bridge = user_data;
+	RcControlBridge *bridge = user_data;
 	g_autoptr(GError) error = NULL;
 
-	if (g_output_stream_splice_finish(G_OUTPUT_STREAM(source), res, &error) < 0)
-		g_debug("control bridge %s: %s", bridge->session->peer, error->message);
-	/* the client's EOF closes the target's send side (control.md 3.5) */
-	g_output_stream_close_async(g_io_stream_get_output_stream(bridge->other),
-				    G_PRIORITY_DEFAULT, NULL, NULL, NULL);
-	if (--bridge->running == 0)
-		bridge_free(bridge);
+	if (rc_copy_finish(res, NULL, &error) < 0) {
+		if (!bridge_error_is_quiet(error))
+			g_debug("control bridge %s: client to target: %s", bridge->session->peer,
+				error->message);
+		/* an error ends both directions */
+		if (!g_cancellable_is_cancelled(bridge->up_cancel))
+			bridge_stop(bridge);
+	} else {
+		/* the client's EOF half-closes the target (control.md 3.5) */
+		bridge->running++;
+		rc_copy_shutdown_write_async(bridge->other, bridge->down_cancel,
+					     bridge_half_closed, bridge);
+	}
+	bridge_unref_op(bridge);
 }
 
 static void
 bridge_down_done(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	Bridge *bridge = user_data;
+	RcControlBridge *bridge = user_data;
 	g_autoptr(GError) error = NULL;
 
-	if (g_output_stream_splice_finish(G_OUTPUT_STREAM(source), res, &error) < 0)
-		g_debug("control bridge %s: %s", bridge->session->peer, error->message);
+	if (rc_copy_finish(res, NULL, &error) < 0 && !bridge_error_is_quiet(error))
+		g_debug("control bridge %s: target to client: %s", bridge->session->peer,
+			error->message);
 	/* the target's EOF closes the client connection: stop reading it */
 	g_cancellable_cancel(bridge->up_cancel);
-	if (--bridge->running == 0)
-		bridge_free(bridge);
+	bridge_unref_op(bridge);
 }
 
 static void
-bridge_start(Bridge *bridge)
+bridge_start(RcControlBridge *bridge)
 {
+	RcControlSession *session = bridge->session;
+
 	bridge->running = 2;
-	g_output_stream_splice_async(g_io_stream_get_output_stream(bridge->other),
-				     bridge->session->in, G_OUTPUT_STREAM_SPLICE_NONE,
-				     G_PRIORITY_DEFAULT, bridge->up_cancel, bridge_up_done, bridge);
-	g_output_stream_splice_async(bridge->session->out,
-				     g_io_stream_get_input_stream(bridge->other),
-				     G_OUTPUT_STREAM_SPLICE_NONE, G_PRIORITY_DEFAULT,
-				     bridge->down_cancel, bridge_down_done, bridge);
+	rc_copy_async(session->in, g_io_stream_get_output_stream(bridge->other),
+		      RC_CONTROL_BRIDGE_BUFFER, RC_COPY_NONE, bridge->up_cancel, bridge_up_done,
+		      bridge);
+	rc_copy_async(g_io_stream_get_input_stream(bridge->other), session->out,
+		      RC_CONTROL_BRIDGE_BUFFER, RC_COPY_NONE, bridge->down_cancel,
+		      bridge_down_done, bridge);
 }
 
 static void
 bridge_message_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	Bridge *bridge = user_data;
+	RcControlBridge *bridge = user_data;
 	g_autoptr(GError) error = NULL;
 
 	if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, NULL, &error)) {
-		bridge->running = 0;
-		bridge_free(bridge);
-		return;
+		if (!bridge_error_is_quiet(error))
+			g_debug("control bridge %s: write: %s", bridge->session->peer,
+				error->message);
+		bridge_unref_op(bridge);
+	} else if (g_cancellable_is_cancelled(bridge->down_cancel)) {
+		bridge_unref_op(bridge); /* the module went away meanwhile */
+	} else {
+		bridge_start(bridge);
 	}
-	bridge_start(bridge);
 }
 
 void
 rc_control_request_bridge(RcControlRequest *request, const char *message, GIOStream *other)
 {
 	RcControlSession *session = request->session;
-	Bridge *bridge;
+	RcControlBridge *bridge;
 
 	g_return_if_fail(!request->done);
+	g_return_if_fail(G_IS_IO_STREAM(other));
 	request->done = TRUE;
-	bridge = g_new0(Bridge, 1);
+	bridge = g_new0(RcControlBridge, 1);
 	bridge->session = session_ref(session);
 	bridge->other = g_object_ref(other);
 	bridge->up_cancel = g_cancellable_new();
 	bridge->down_cancel = g_cancellable_new();
+	session->bridge = bridge;
 	request_free(request);
+	if (session->closing) {
+		bridge->running = 1;
+		bridge_unref_op(bridge);
+		return;
+	}
 	if (message != NULL && message[0] != '\0') {
+		bridge->running = 1;
 		g_output_stream_write_all_async(session->out, message, strlen(message),
-						G_PRIORITY_DEFAULT, NULL, bridge_message_cb,
-						bridge);
+						G_PRIORITY_DEFAULT, bridge->down_cancel,
+						bridge_message_cb, bridge);
 		return;
 	}
 	bridge_start(bridge);

@@ -13,10 +13,13 @@
  * reads the payload, work results streams output, connect bridges) use
  * rc_control_request_get_input()/get_output(): the input stream yields the
  * bytes the client sent after the command's '\n' first (control.md 2.2
- * "no read-ahead"), so nothing is lost.
+ * "no read-ahead"), so nothing is lost.  Copy it with rc_copy_async()
+ * (rc-copy.h), never g_output_stream_splice_async(): splice reads a buffered
+ * stream synchronously in a worker thread, which holds back the buffered bytes
+ * until more input arrives and must not touch a mesh stream.
  *
  * Example (work submit, control.md 3.6.4):
- *   static void payload_done(...) {  // after splicing input to the stdin file
+ *   static void payload_done(...) {  // after copying the input to the stdin file
  *           rc_control_request_reply_json(req, result_node);   // one JSON line
  *   }
  *   static void header_written(GObject *src, GAsyncResult *res, gpointer req) {
@@ -24,9 +27,9 @@
  *                   rc_control_request_close(req);
  *                   return;
  *           }
- *           g_output_stream_splice_async(file_out, rc_control_request_get_input(req),
- *                   G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, G_PRIORITY_DEFAULT,
- *                   rc_control_request_get_cancellable(req), payload_done, req);
+ *           rc_copy_async(rc_control_request_get_input(req), file_out, RC_WORK_REMOTE_CHUNK,
+ *                   RC_COPY_CLOSE_OUTPUT, rc_control_request_get_cancellable(req),
+ *                   payload_done, req);
  *   }
  *   rc_control_request_write_async(req, "Work unit created with ID x. Send stdin data and EOF.\n",
  *                                  -1, header_written, req);
@@ -147,8 +150,10 @@ void rc_control_request_write_async(RcControlRequest *request, const char *data,
 gboolean rc_control_request_write_finish(RcControlRequest *request, GAsyncResult *result,
 					 GError **error);
 /* Write `message` (nullable), then bridge the connection with `other` in both
- * directions (control.md 3.5 step 4): the client's EOF closes `other`'s
- * output (a half-close on a mesh stream), `other`'s EOF closes the client
- * connection; the session ends when both directions stopped.  Terminates the
- * request.  Takes a reference on `other`. */
+ * directions on the main loop (control.md 3.5 step 4), bytes the client sent
+ * after the command line first: the client's EOF shuts `other`'s write side
+ * (a mesh stream: FIN) and the reply still flows back; `other`'s EOF or an
+ * error in either direction ends the bridge, and the client connection is
+ * closed after everything read from `other` was written to it.  Terminates
+ * the request.  Takes a reference on `other`. */
 void rc_control_request_bridge(RcControlRequest *request, const char *message, GIOStream *other);

@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "rc-control.h"
+#include "rc-copy.h"
 #include "rc-work-remote.h"
 #include "rc-work-sign.h"
 #include "rc-work-statusfile.h"
@@ -133,7 +134,7 @@ submit_payload_done(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_autoptr(JsonBuilder) b = NULL;
 	g_autoptr(JsonNode) node = NULL;
 
-	if (rc_work_copy_finish(result, &error) < 0) {
+	if (rc_copy_finish(result, NULL, &error) < 0) {
 		g_autofree char *detail = g_strdup_printf("Error reading input data: %s",
 							  error->message);
 		rc_work_unit_update_basic(s->unit, RC_WORK_FAILED, detail, 0); /* T3 */
@@ -174,10 +175,10 @@ submit_header_written(GObject *source, GAsyncResult *result, gpointer user_data)
 		return;
 	}
 	/* stream the payload into stdin without holding it in memory */
-	/* async copy: a session over a mesh stream cannot be read by splice's
-	 * worker thread (rc-work-remote.h) */
-	rc_work_copy_async(rc_control_request_get_input(s->req), s->stdin_out,
-			   rc_control_request_get_cancellable(s->req), submit_payload_done, s);
+	/* async copy on the main loop, not splice's worker thread (rc-copy.h) */
+	rc_copy_async(rc_control_request_get_input(s->req), s->stdin_out, RC_WORK_REMOTE_CHUNK,
+		      RC_COPY_CLOSE_OUTPUT, rc_control_request_get_cancellable(s->req),
+		      submit_payload_done, s);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "rc-control-parse.h"
+#include "rc-copy.h"
 #include "rc-duration.h"
 #include "rc-log.h"
 #include "rc-stream.h"
@@ -937,7 +938,7 @@ start_payload_sent(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	Action *a = user_data;
 	g_autoptr(GError) error = NULL;
-	if (rc_work_copy_finish(result, &error) < 0) {
+	if (rc_copy_finish(result, NULL, &error) < 0) {
 		action_failf(a, "error sending stdin file: %s", error->message);
 		return;
 	}
@@ -999,8 +1000,8 @@ start_created_read(Conn *conn, const char *line, const GError *error, gpointer u
 	}
 	a->stdin_in = G_INPUT_STREAM(in);
 	/* the whole stdin, then FIN (closing the output half-closes, 2.3 step 4) */
-	rc_work_copy_async(a->stdin_in, g_io_stream_get_output_stream(G_IO_STREAM(conn->stream)),
-			   conn->cancel, start_payload_sent, a);
+	rc_copy_async(a->stdin_in, g_io_stream_get_output_stream(G_IO_STREAM(conn->stream)),
+		      RC_WORK_REMOTE_CHUNK, RC_COPY_CLOSE_OUTPUT, conn->cancel, start_payload_sent, a);
 }
 
 static void
@@ -1973,7 +1974,7 @@ submit_payload_done(GObject *source, GAsyncResult *result, gpointer user_data)
 	RemoteUnit *ru;
 	Job *job;
 
-	if (rc_work_copy_finish(result, &error) < 0) {
+	if (rc_copy_finish(result, NULL, &error) < 0) {
 		g_autofree char *detail = g_strdup_printf("Error reading input data: %s",
 							  error->message);
 		rc_work_unit_update_basic(s->unit, RC_WORK_FAILED, detail, 0); /* R3 */
@@ -2013,8 +2014,9 @@ submit_header_written(GObject *source, GAsyncResult *result, gpointer user_data)
 		return;
 	}
 	/* store and forward: the whole payload goes to stdin first (1.2) */
-	rc_work_copy_async(rc_control_request_get_input(s->req), s->stdin_out,
-			   rc_control_request_get_cancellable(s->req), submit_payload_done, s);
+	rc_copy_async(rc_control_request_get_input(s->req), s->stdin_out, RC_WORK_REMOTE_CHUNK,
+		      RC_COPY_CLOSE_OUTPUT, rc_control_request_get_cancellable(s->req),
+		      submit_payload_done, s);
 }
 
 typedef struct {
@@ -2311,119 +2313,4 @@ rc_work_remote_cancel_release(RcControlRequest *req, RcWorkceptor *wc, RcWorkUni
 	unit_update_full(unit, cancel_flags_edit, op);
 	/* stop the start attempt or monitor and wait for it (4.1) */
 	unit_stop_job(ru, cancel_op_go, op);
-}
-
-/* ------------------------------------------------------------ async copy */
-
-typedef struct {
-	GInputStream *in;
-	GOutputStream *out;
-	gint64 total;
-	guint8 buf[RC_WORK_REMOTE_CHUNK];
-} Copy;
-
-static void
-copy_free(Copy *c)
-{
-	g_object_unref(c->in);
-	g_object_unref(c->out);
-	g_free(c);
-}
-
-static void copy_read(GTask *task);
-
-static void
-copy_closed(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-	g_autoptr(GTask) task = user_data;
-	Copy *c = g_task_get_task_data(task);
-	GError *error = NULL;
-	if (!g_output_stream_close_finish(G_OUTPUT_STREAM(source), result, &error))
-		g_task_return_error(task, error);
-	else
-		g_task_return_int(task, (gssize)c->total);
-}
-
-static void
-copy_written(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-	GTask *task = user_data;
-	Copy *c = g_task_get_task_data(task);
-	GError *error = NULL;
-	gsize written = 0;
-	if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), result, &written, &error)) {
-		g_task_return_error(task, error);
-		g_object_unref(task);
-		return;
-	}
-	c->total += (gint64)written;
-	copy_read(task);
-}
-
-static void
-copy_read_done(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-	GTask *task = user_data;
-	Copy *c = g_task_get_task_data(task);
-	GError *error = NULL;
-	gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), result, &error);
-	if (n < 0) {
-		g_task_return_error(task, error);
-		g_object_unref(task);
-		return;
-	}
-	if (n == 0) {
-		g_output_stream_close_async(c->out, G_PRIORITY_DEFAULT,
-					    g_task_get_cancellable(task), copy_closed, task);
-		return;
-	}
-	g_output_stream_write_all_async(c->out, c->buf, (gsize)n, G_PRIORITY_DEFAULT,
-					g_task_get_cancellable(task), copy_written, task);
-}
-
-static void
-copy_read(GTask *task)
-{
-	Copy *c = g_task_get_task_data(task);
-	GInputStream *in = c->in;
-	if (G_IS_BUFFERED_INPUT_STREAM(in)) {
-		/* GBufferedInputStream has no read_async of its own: GIO would
-		 * read it in a thread, synchronously.  Drain its buffer, then
-		 * read the base stream asynchronously. */
-		GBufferedInputStream *bin = G_BUFFERED_INPUT_STREAM(in);
-		gsize avail = 0;
-		const void *data = g_buffered_input_stream_peek_buffer(bin, &avail);
-		if (avail > 0) {
-			gsize n = MIN(avail, sizeof(c->buf));
-			memcpy(c->buf, data, n);
-			g_input_stream_skip(in, n, NULL, NULL);
-			g_output_stream_write_all_async(c->out, c->buf, n, G_PRIORITY_DEFAULT,
-							g_task_get_cancellable(task), copy_written,
-							task);
-			return;
-		}
-		in = g_filter_input_stream_get_base_stream(G_FILTER_INPUT_STREAM(in));
-	}
-	g_input_stream_read_async(in, c->buf, sizeof(c->buf), G_PRIORITY_DEFAULT,
-				  g_task_get_cancellable(task), copy_read_done, task);
-}
-
-void
-rc_work_copy_async(GInputStream *in, GOutputStream *out, GCancellable *cancellable,
-		   GAsyncReadyCallback callback, gpointer user_data)
-{
-	GTask *task = g_task_new(NULL, cancellable, callback, user_data);
-	Copy *c = g_new0(Copy, 1);
-	c->in = g_object_ref(in);
-	c->out = g_object_ref(out);
-	g_task_set_source_tag(task, rc_work_copy_async);
-	g_task_set_task_data(task, c, (GDestroyNotify)copy_free);
-	copy_read(task);
-}
-
-gssize
-rc_work_copy_finish(GAsyncResult *result, GError **error)
-{
-	g_return_val_if_fail(g_task_is_valid(result, NULL), -1);
-	return g_task_propagate_int(G_TASK(result), error);
 }

@@ -77,12 +77,3 @@ char *rc_work_remote_parse_created(const char *line);
 /* Go's time.Format("Mon Jan 2 15:04:05") with English names
  * (remote-work.md 4.3). (transfer full) */
 char *rc_work_remote_format_expiry(GDateTime *time);
-
-/* Copy `in` to its end into `out` with async reads and writes on the main
- * loop, then close `out`.  Unlike g_output_stream_splice_async, never moves
- * the copy to a worker thread doing blocking reads (which a control session
- * over a mesh stream cannot serve: a sync read of an RcStream would block).
- * Finish with rc_work_copy_finish: bytes copied, or -1 with `error` set. */
-void rc_work_copy_async(GInputStream *in, GOutputStream *out, GCancellable *cancellable,
-			GAsyncReadyCallback callback, gpointer user_data);
-gssize rc_work_copy_finish(GAsyncResult *result, GError **error);

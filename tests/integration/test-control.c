@@ -519,6 +519,46 @@ test_reload_adds_removes_peer_refuses_broken(Fixture *f, gconstpointer data)
 	(void)sock1;
 }
 
+/* ------------------------------------------------------------------ connect */
+
+#define STATUS_NODEID "{\"command\":\"status\",\"requested_fields\":[\"NodeID\"]}"
+
+/* The command line and the payload arrive in ONE write and the client sends
+ * nothing more: the payload must reach the service anyway (it used to wait in
+ * the session's read buffer until more input or EOF came). */
+static void
+test_connect_payload_in_same_write(Fixture *f, gconstpointer data)
+{
+	g_autofree char *sock = sock_path(f, "node1");
+	g_autoptr(GError) error = NULL;
+	g_autofree char *got = NULL;
+
+	start_simple(f, "node1", NULL);
+	/* the target: this node's own control service over a mesh stream */
+	got = rc_test_unix_exchange(sock, "connect localhost control\n" STATUS_NODEID "\n",
+				    "{\"NodeID\":\"node1\"}\n", DEADLINE_S, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(got, ==,
+			"Receptor Control, node node1\nConnecting\n"
+			"Receptor Control, node node1\n{\"NodeID\":\"node1\"}\n");
+}
+
+/* The client's half-close reaches the target as EOF (its last line without
+ * '\n' runs, control.md 2.2), the reply still comes back, and the target's
+ * EOF then closes the client connection. */
+static void
+test_connect_half_close_propagates(Fixture *f, gconstpointer data)
+{
+	g_autofree char *sock = sock_path(f, "node1");
+	g_autofree char *got = NULL;
+
+	start_simple(f, "node1", NULL);
+	got = exchange(sock, 0, "connect localhost control\n" STATUS_NODEID);
+	g_assert_cmpstr(got, ==,
+			"Receptor Control, node node1\nConnecting\n"
+			"Receptor Control, node node1\n{\"NodeID\":\"node1\"}\n");
+}
+
 /* ------------------------------------------------------------------ 3 nodes */
 
 static gboolean
@@ -692,6 +732,10 @@ main(int argc, char **argv)
 	    test_200_concurrent_clients);
 	ADD("/control/reload/adds-removes-peer-refuses-broken-and-non-reloadable",
 	    test_reload_adds_removes_peer_refuses_broken);
+	ADD("/control/connect/payload-in-the-same-write-reaches-the-service",
+	    test_connect_payload_in_same_write);
+	ADD("/control/connect/client-half-close-reaches-target-reply-still-returns",
+	    test_connect_half_close_propagates);
 	ADD("/control/mesh/three-nodes-status-json-routes-costs-traceroute",
 	    test_three_node_status_json);
 	ADD("/control/tls/client-certificate-required-and-refused",
