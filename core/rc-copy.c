@@ -83,8 +83,8 @@ copy_read_done(GObject *source, GAsyncResult *result, gpointer user_data)
 		return;
 	}
 	if (c->flags & RC_COPY_CLOSE_OUTPUT) {
-		g_output_stream_close_async(c->out, G_PRIORITY_DEFAULT,
-					    g_task_get_cancellable(task), copy_closed,
+		GCancellable *cancellable = g_task_get_cancellable(task);
+		g_output_stream_close_async(c->out, G_PRIORITY_DEFAULT, cancellable, copy_closed,
 					    g_steal_pointer(&task));
 		return;
 	}
