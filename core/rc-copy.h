@@ -34,8 +34,9 @@ typedef enum {
 void rc_copy_async(GInputStream *in, GOutputStream *out, gsize buffer_size, RcCopyFlags flags,
 		   GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 /* Bytes copied, or -1 with `error` set (a read, write or close error, or
- * G_IO_ERROR_CANCELLED).  (out) (optional) `copied` gets the bytes written to
- * `out` even when the copy failed. */
+ * G_IO_ERROR_CANCELLED).  (out) (optional) `copied` gets the bytes whose
+ * writes completed, also when the copy failed (after a cancel GIO may report
+ * a chunk it already wrote as cancelled: a lower bound then). */
 gint64 rc_copy_finish(GAsyncResult *result, gint64 *copied, GError **error);
 
 /* Shut the write side of `stream` so its peer reads EOF while `stream` can
