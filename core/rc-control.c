@@ -699,6 +699,7 @@ struct _RcControlBridge {
 	GIOStream *other;
 	GCancellable *up_cancel;   /* client -> other */
 	GCancellable *down_cancel; /* other -> client */
+	char *message;		   /* written before the copies start */
 	guint running;		   /* copies plus the half close in flight */
 };
 
@@ -713,6 +714,7 @@ bridge_unref_op(RcControlBridge *bridge)
 	session->bridge = NULL;
 	g_object_unref(bridge->up_cancel);
 	g_object_unref(bridge->down_cancel);
+	g_free(bridge->message);
 	g_io_stream_close_async(bridge->other, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
 	g_object_unref(bridge->other);
 	g_free(bridge);
@@ -838,7 +840,8 @@ rc_control_request_bridge(RcControlRequest *request, const char *message, GIOStr
 	}
 	if (message != NULL && message[0] != '\0') {
 		bridge->running = 1;
-		g_output_stream_write_all_async(session->out, message, strlen(message),
+		bridge->message = g_strdup(message);
+		g_output_stream_write_all_async(session->out, bridge->message, strlen(message),
 						G_PRIORITY_DEFAULT, bridge->down_cancel,
 						bridge_message_cb, bridge);
 		return;
