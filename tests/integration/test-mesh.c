@@ -263,12 +263,16 @@ wait_connection(Mesh *m, const char *node, const char *peer, gboolean want)
 
 /* ------------------------------------------------------------------ tests */
 
+static gboolean wait_command(Mesh *m, const char *node, const char *command,
+			     const char *expect);
+
 static void
 test_line_five_nodes(void)
 {
 	g_autoptr(Mesh) m = mesh_new();
 	const char *names[] = { "n1", "n2", "n3", "n4", "n5" };
 
+	m->control = TRUE; /* for ping and traceroute */
 	/* n1 <- n2 <- n3 <- n4 <- n5: each dials the previous one */
 	for (guint i = 0; i < 5; i++) {
 		g_autofree char *peer = i > 0 ? mesh_peer(m, names[i - 1], NULL) : NULL;
@@ -285,6 +289,12 @@ test_line_five_nodes(void)
 				return;
 		}
 	}
+	/* ping and traceroute across the 4 hops, both ways */
+	g_assert_true(wait_command(m, "n1", "ping n5", "\"From\":\"n5\""));
+	g_assert_true(wait_command(m, "n5", "ping n1", "\"From\":\"n1\""));
+	g_assert_true(wait_command(m, "n1", "traceroute n5",
+				   "\"3\":{\"From\":\"n4\""));
+	g_assert_true(wait_command(m, "n1", "traceroute n5", "\"4\":{\"From\":\"n5\""));
 }
 
 /* A diamond: a-b (1), a-c (2), b-d (1), c-d (2).  a reaches d via b. */
@@ -436,7 +446,7 @@ test_firewall_rejects_transit(void)
 		return;
 	if (!wait_command(m, "node1", "ping node3", "blocked by firewall"))
 		return;
-	(void)wait_command(m, "node3", "ping node1", "blocked by firewall");
+	g_assert_true(wait_command(m, "node3", "ping node1", "blocked by firewall"));
 }
 
 static void
@@ -477,7 +487,7 @@ test_ping_and_traceroute(void)
 		return;
 	if (!wait_command(m, "t1", "traceroute t3", "\"2\":{\"From\":\"t3\""))
 		return;
-	(void)wait_command(m, "t1", "ping nowhere", "no route to node");
+	g_assert_true(wait_command(m, "t1", "ping nowhere", "no route to node"));
 }
 
 /* A raw TCP client (no Netceptor) sends bad frames to a listener. */
@@ -567,7 +577,8 @@ main(int argc, char **argv)
 	/* no G_TEST_OPTION_ISOLATE_DIRS: GLib 2.74 leaks the per-test user dirs
 	 * (LeakSanitizer in the sanitize setup); every daemon gets its own tmpdir */
 	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/mesh/line/five-nodes-learn-every-route", test_line_five_nodes);
+	g_test_add_func("/mesh/line/five-nodes-learn-every-route-ping-and-traceroute-4-hops",
+			test_line_five_nodes);
 	g_test_add_func("/mesh/diamond/every-node-learns-every-route",
 			test_diamond_learns_every_route);
 	g_test_add_func("/mesh/diamond/killing-the-middle-reroutes",
