@@ -94,6 +94,10 @@ mesh_start(Mesh *m, const char *name, gboolean listen, const char *listener_extr
 			       extra != NULL ? extra : "");
 	node = rc_test_node_start(m->dir, name, yaml);
 	g_ptr_array_add(m->nodes, node);
+	/* A peer started before this listener is bound would be refused and
+	 * redial only after 5 s (wire.md 9.2): wait for the listener. */
+	if (listen)
+		(void)rc_test_node_wait_log(node, "Initialization complete", MESH_DEADLINE_S);
 	return node;
 }
 
@@ -435,7 +439,10 @@ test_firewall_rejects_transit(void)
 
 		(void)sock;
 
-		g_ptr_array_add(m->nodes, rc_test_node_start(m->dir, "node2", yaml));
+		RcTestNode *node2 = rc_test_node_start(m->dir, "node2", yaml);
+
+		g_ptr_array_add(m->nodes, node2);
+		(void)rc_test_node_wait_log(node2, "Initialization complete", MESH_DEADLINE_S);
 	}
 	mesh_start(m, "node3", FALSE, NULL, p3);
 	if (!mesh_wait_up(m, "node1"))
