@@ -190,7 +190,16 @@ print("ok")
             proc.wait(timeout=DEADLINE)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
         log.close()
+        # A sanitizer build reports leaks and errors at exit: the daemon must
+        # shut down cleanly after every session above.
+        with open(os.path.join(tmp, "node1.log"), errors="replace") as f:
+            text = f.read()
+        bad = [m for m in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+               if m in text]
+        tap(proc.returncode == 0 and not bad, "daemon exits 0 on SIGTERM, no sanitizer report",
+            "exit %s; %s" % (proc.returncode, text[-4000:] if bad else ""))
         if all(ok for ok, _, _ in results):
             shutil.rmtree(tmp, ignore_errors=True)
     print("1..%d" % len(results))
