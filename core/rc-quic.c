@@ -703,6 +703,8 @@ fill_callbacks(ngtcp2_callbacks *cb, gboolean server)
 
 /* ngtcp2's packet/frame trace as debug lines, with RC_QUIC_TRACE set in the
  * environment (interop debugging, streams.md 10). */
+static void trace_printf(void *user_data, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
 static void
 trace_printf(void *user_data, const char *fmt, ...)
 {
