@@ -433,11 +433,11 @@ gboolean
 proxy_udp_client_start(gpointer data, GError **error)
 {
 	UdpClient *self = data;
-	g_autoptr(GVariant) tags = g_variant_ref_sink(
-	    g_variant_new_parsed("{'type': 'UDP Proxy', 'address': %s}", self->address));
-	self->mesh = self->host->mesh_socket_bind(self->entity, self->service,
-						  g_variant_ref(tags), udp_client_mesh_recv, self,
-						  error);
+	/* the host consumes the floating tags */
+	GVariant *tags =
+	    g_variant_new_parsed("{'type': 'UDP Proxy', 'address': %s}", self->address);
+	self->mesh = self->host->mesh_socket_bind(self->entity, self->service, tags,
+						  udp_client_mesh_recv, self, error);
 	if (self->mesh == NULL) {
 		g_prefix_error(error, "error listening on service %s: ", self->service);
 		return FALSE;
