@@ -122,3 +122,12 @@ proxy_bridge(GIOStream *a, const char *name_a, GIOStream *b, const char *name_b)
 	direction_read(&br->ab);
 	direction_read(&br->ba);
 }
+
+char *
+proxy_param_string(GVariant *params, const char *key)
+{
+	const char *v = NULL;
+	if (g_variant_lookup(params, key, "&s", &v) && v[0] != '\0')
+		return g_strdup(v);
+	return NULL;
+}

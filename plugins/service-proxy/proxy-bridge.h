@@ -12,3 +12,6 @@
  * bridge holds references to both streams until it ends.  `name_a`/`name_b`
  * describe the ends in log lines. */
 void proxy_bridge(GIOStream *a, const char *name_a, GIOStream *b, const char *name_b);
+
+/* A string parameter, NULL when absent or empty (transfer full) (nullable). */
+char *proxy_param_string(GVariant *params, const char *key);

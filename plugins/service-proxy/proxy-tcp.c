@@ -5,15 +5,6 @@
 
 #include "proxy-bridge.h"
 
-static char *
-param_string(GVariant *params, const char *key)
-{
-	const char *v = NULL;
-	if (g_variant_lookup(params, key, "&s", &v) && v[0] != '\0')
-		return g_strdup(v);
-	return NULL;
-}
-
 /* ------------------------------------------------------------ tcp-server */
 
 typedef struct {
@@ -128,7 +119,7 @@ proxy_tcp_server_create(const RcHost *host, RcEntity *entity, GVariant *params, 
 	self->ref = 1;
 	self->host = host;
 	self->entity = entity;
-	self->bindaddr = param_string(params, "bindaddr");
+	self->bindaddr = proxy_param_string(params, "bindaddr");
 	if (self->bindaddr == NULL)
 		self->bindaddr = g_strdup("0.0.0.0");
 	if (!g_variant_lookup(params, "port", "x", &self->port) || self->port < 0 ||
@@ -137,10 +128,10 @@ proxy_tcp_server_create(const RcHost *host, RcEntity *entity, GVariant *params, 
 		proxy_tcp_server_free(g_steal_pointer(&self));
 		return FALSE;
 	}
-	self->remotenode = param_string(params, "remotenode");
-	self->remoteservice = param_string(params, "remoteservice");
-	self->tlsserver = param_string(params, "tlsserver");
-	self->tlsclient = param_string(params, "tlsclient");
+	self->remotenode = proxy_param_string(params, "remotenode");
+	self->remoteservice = proxy_param_string(params, "remoteservice");
+	self->tlsserver = proxy_param_string(params, "tlsserver");
+	self->tlsclient = proxy_param_string(params, "tlsclient");
 	if ((self->tlsserver != NULL &&
 	     !host->tls_check(entity, self->tlsserver, TRUE, error)) ||
 	    (self->tlsclient != NULL && !host->tls_check(entity, self->tlsclient, FALSE, error))) {
@@ -326,10 +317,10 @@ proxy_tcp_client_create(const RcHost *host, RcEntity *entity, GVariant *params, 
 	self->ref = 1;
 	self->host = host;
 	self->entity = entity;
-	self->service = param_string(params, "service");
-	self->address = param_string(params, "address");
-	self->tlsserver = param_string(params, "tlsserver");
-	self->tlsclient = param_string(params, "tlsclient");
+	self->service = proxy_param_string(params, "service");
+	self->address = proxy_param_string(params, "address");
+	self->tlsserver = proxy_param_string(params, "tlsserver");
+	self->tlsclient = proxy_param_string(params, "tlsclient");
 	/* the address must split as host:port at startup (streams.md 7.3) */
 	if (self->address != NULL)
 		addr = g_network_address_parse(self->address, 0, NULL);

@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "proxy-bridge.h"
+
 /* Go reads UDP with NormalBufferSize (streams.md 7.4, 8). */
 #define PROXY_UDP_BUFFER 65536
 /* Idle UDP sessions are forgotten after this (streams.md 11 Q7). */
@@ -17,15 +19,6 @@
 #define PROXY_UDP_SWEEP_S 30
 /* Sessions per proxy (bounds memory; a new client beyond it is dropped). */
 #define PROXY_UDP_MAX_SESSIONS 4096
-
-static char *
-param_string(GVariant *params, const char *key)
-{
-	const char *v = NULL;
-	if (g_variant_lookup(params, key, "&s", &v) && v[0] != '\0')
-		return g_strdup(v);
-	return NULL;
-}
 
 static char *
 sockaddr_text(GSocketAddress *sa)
@@ -174,11 +167,11 @@ proxy_udp_server_create(const RcHost *host, RcEntity *entity, GVariant *params, 
 	UdpServer *self = g_new0(UdpServer, 1);
 	self->host = host;
 	self->entity = entity;
-	self->bindaddr = param_string(params, "bindaddr");
+	self->bindaddr = proxy_param_string(params, "bindaddr");
 	if (self->bindaddr == NULL)
 		self->bindaddr = g_strdup("0.0.0.0");
-	self->remotenode = param_string(params, "remotenode");
-	self->remoteservice = param_string(params, "remoteservice");
+	self->remotenode = proxy_param_string(params, "remotenode");
+	self->remoteservice = proxy_param_string(params, "remoteservice");
 	self->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					       (GDestroyNotify)udp_server_session_free);
 	if (!g_variant_lookup(params, "port", "x", &self->port) || self->port < 0 ||
@@ -413,8 +406,8 @@ proxy_udp_client_create(const RcHost *host, RcEntity *entity, GVariant *params, 
 	g_autoptr(GSocketConnectable) addr = NULL;
 	self->host = host;
 	self->entity = entity;
-	self->service = param_string(params, "service");
-	self->address = param_string(params, "address");
+	self->service = proxy_param_string(params, "service");
+	self->address = proxy_param_string(params, "address");
 	self->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					       (GDestroyNotify)udp_client_session_free);
 	if (self->address != NULL)

@@ -15,15 +15,6 @@
 
 #include "proxy-bridge.h"
 
-static char *
-param_string(GVariant *params, const char *key)
-{
-	const char *v = NULL;
-	if (g_variant_lookup(params, key, "&s", &v) && v[0] != '\0')
-		return g_strdup(v);
-	return NULL;
-}
-
 /* ------------------------------------------------------------ unix-socket-server */
 
 typedef struct {
@@ -107,10 +98,10 @@ proxy_unix_server_create(const RcHost *host, RcEntity *entity, GVariant *params,
 	self->lock_fd = -1;
 	self->host = host;
 	self->entity = entity;
-	self->filename = param_string(params, "filename");
-	self->remotenode = param_string(params, "remotenode");
-	self->remoteservice = param_string(params, "remoteservice");
-	self->tls = param_string(params, "tls");
+	self->filename = proxy_param_string(params, "filename");
+	self->remotenode = proxy_param_string(params, "remotenode");
+	self->remoteservice = proxy_param_string(params, "remoteservice");
+	self->tls = proxy_param_string(params, "tls");
 	if (!g_variant_lookup(params, "permissions", "x", &self->permissions))
 		self->permissions = 0600;
 	if (self->filename == NULL || self->remotenode == NULL || self->remoteservice == NULL ||
@@ -290,9 +281,9 @@ proxy_unix_client_create(const RcHost *host, RcEntity *entity, GVariant *params,
 	self->ref = 1;
 	self->host = host;
 	self->entity = entity;
-	self->service = param_string(params, "service");
-	self->filename = param_string(params, "filename");
-	self->tls = param_string(params, "tls");
+	self->service = proxy_param_string(params, "service");
+	self->filename = proxy_param_string(params, "filename");
+	self->tls = proxy_param_string(params, "tls");
 	if (self->service == NULL || self->filename == NULL ||
 	    (self->tls != NULL && !host->tls_check(entity, self->tls, TRUE, error))) {
 		if (error != NULL && *error == NULL)
